@@ -1,0 +1,111 @@
+#include "cli/prepared_pipeline.hpp"
+
+#include <cstdio>
+
+#include "config/schema_validate.hpp"
+#include "config/suggest.hpp"
+
+namespace zzp::host {
+namespace {
+
+std::string kind_word(uint32_t kind) {
+    switch (kind) {
+    case ZZP_KIND_PROBE: return "probe";
+    case ZZP_KIND_SINK: return "sink";
+    case ZZP_KIND_VIEWER: return "viewer";
+    }
+    return "unknown kind";
+}
+
+// Finds the plugin an instance names; on failure adds a diagnostic at its `plugin` key.
+ResolvedInstance resolve(const InstanceConfig& instance, const PluginCatalog& catalog,
+                         std::vector<ConfigDiagnostic>& diagnostics) {
+    ResolvedInstance out;
+    out.config = &instance;
+    if (instance.plugin_path) {
+        LoadError err;
+        out.library = PluginCatalog::open_explicit(*instance.plugin_path, &err);
+        if (!out.library) {
+            diagnostics.push_back(instance_diagnostic(instance, "plugin", err.what + (err.detail.empty() ? "" : " (" + err.detail + ")"),
+                                                      err.hint));
+            return out;
+        }
+        if (out.library->descriptors().size() != 1) {
+            diagnostics.push_back(instance_diagnostic(
+                instance, "plugin",
+                "library " + instance.plugin_path->string() + " offers " + std::to_string(out.library->descriptors().size()) +
+                    " plugins, so a path alone does not say which one",
+                "name the plugin by its id and put the library's folder in [host] plugin_dirs"));
+            out.library.reset();
+            return out;
+        }
+        out.descriptor = &out.library->descriptors().front();
+        out.plugin_id = out.descriptor->id;
+        return out;
+    }
+    const CatalogEntry* entry = catalog.find(instance.plugin);
+    if (!entry) {
+        std::vector<std::string> known;
+        for (const CatalogEntry& e : catalog.entries()) known.push_back(e.plugin_id);
+        std::string hint;
+        if (auto close = closest_match(instance.plugin, known)) hint = "did you mean '" + *close + "'? ";
+        hint += "`zzprobe plugins` lists what is installed; searched:";
+        for (const SearchDir& d : catalog.search_dirs())
+            hint += " " + d.path.string() + (d.exists ? "" : " (missing)");
+        diagnostics.push_back(instance_diagnostic(instance, "plugin", "unknown plugin '" + instance.plugin + "'", hint));
+        return out;
+    }
+    out.library = entry->library;
+    out.descriptor = entry->descriptor;
+    out.plugin_id = entry->plugin_id;
+    return out;
+}
+
+}  // namespace
+
+PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
+                                  const std::vector<std::filesystem::path>& extra_plugin_dirs) {
+    PreparedPipeline out;
+    out.parsed = parse_pipeline_file(config_path);
+    out.diagnostics = out.parsed.diagnostics;
+    if (!out.parsed.ok() && out.parsed.config.instances.empty()) return out;
+
+    std::vector<std::filesystem::path> dirs = extra_plugin_dirs;
+    for (const auto& d : out.parsed.config.host.plugin_dirs) dirs.push_back(d);
+    PluginCatalog catalog = PluginCatalog::scan(dirs);
+    for (const std::string& w : catalog.warnings()) out.notes.push_back(w);
+
+    for (InstanceConfig& instance : out.parsed.config.instances) {
+        ResolvedInstance r = resolve(instance, catalog, out.diagnostics);
+        if (r.descriptor) {
+            if (r.descriptor->kind != static_cast<uint32_t>(to_plugin_kind(instance.kind))) {
+                out.diagnostics.push_back(instance_diagnostic(
+                    instance, "plugin",
+                    "plugin '" + r.plugin_id + "' is a " + kind_word(r.descriptor->kind) + ", but it is configured in [[" +
+                        std::string(kind_name(instance.kind)) + "]]",
+                    "move it to a [[" + kind_word(r.descriptor->kind) + "]] section"));
+            } else {
+                validate_instance(instance, *r.descriptor, out.diagnostics);
+            }
+        }
+        out.instances.push_back(std::move(r));
+    }
+    // Library problems matter only when they could explain a missing plugin.
+    bool missing = false;
+    for (const ResolvedInstance& r : out.instances) missing |= r.descriptor == nullptr;
+    if (missing)
+        for (const LoadError& p : catalog.problems()) out.notes.push_back(p.one_line());
+    sort_diagnostics(out.diagnostics);
+    return out;
+}
+
+size_t print_diagnostics(const std::vector<ConfigDiagnostic>& diagnostics) {
+    size_t errors = 0;
+    for (const ConfigDiagnostic& d : diagnostics) {
+        std::fprintf(stderr, "%s\n", format_diagnostic(d).c_str());
+        if (d.severity == Severity::error) ++errors;
+    }
+    return errors;
+}
+
+}  // namespace zzp::host

@@ -1,0 +1,41 @@
+// The steps `zzprobe check` and `zzprobe run` share, before anything starts: read the pipeline
+// file, find every plugin it names (by id in the catalog, or by path), and validate each
+// instance's table against its plugin's schema. Every problem becomes a located diagnostic;
+// nothing of a plugin runs except its library's entry, init and descriptors.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/diagnostic.hpp"
+#include "config/pipeline_config.hpp"
+#include "loader/catalog.hpp"
+#include "loader/plugin_library.hpp"
+
+namespace zzp::host {
+
+struct ResolvedInstance {
+    const InstanceConfig* config = nullptr;           // points into PreparedPipeline::parsed
+    std::shared_ptr<PluginLibrary> library;           // null when the plugin was not found
+    const zzp_plugin_descriptor* descriptor = nullptr;
+    std::string plugin_id;                            // the descriptor's id
+};
+
+struct PreparedPipeline {
+    ParsedPipeline parsed;
+    std::vector<ResolvedInstance> instances;  // parallel to parsed.config.instances
+    std::vector<ConfigDiagnostic> diagnostics;
+    std::vector<std::string> notes;  // catalog warnings and library problems worth showing
+    bool ok() const { return !has_errors(diagnostics); }
+};
+
+// `extra_plugin_dirs` (from --plugin-dir) are searched before the config's own.
+PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
+                                  const std::vector<std::filesystem::path>& extra_plugin_dirs);
+
+// Print diagnostics (sorted) to stderr, then a one-line summary; returns the error count.
+size_t print_diagnostics(const std::vector<ConfigDiagnostic>& diagnostics);
+
+}  // namespace zzp::host

@@ -1,0 +1,196 @@
+// The zzprobe command line end to end: the real binary, the bundled plugins, real files.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "run_command.hpp"
+
+namespace {
+
+using zzp::test::run_shell;
+using zzp::test::TempDir;
+
+const std::string kHost = ZZP_HOST_EXE;
+
+bool has_plugin(const char* file) {
+    return std::filesystem::exists(std::string(ZZP_PLUGIN_OUTPUT_DIR) + "/" + file);
+}
+
+const char* kSyntheticPipeline = R"(# two synthetic targets into the console summary
+[host]
+frame_interval = "100ms"
+
+[[probe]]
+id = "lab"
+plugin = "synthetic"
+targets = ["alpha", "beta"]
+rate = 50.0
+loss = 0.1
+seed = 7
+
+[[sink]]
+id = "summary"
+plugin = "console"
+format = "lines"
+refresh = "500ms"
+)";
+
+TEST(Cli, HelpListsCommandsAndExitsZero) {
+    auto r = run_shell(kHost + " --help");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    for (const char* c : {"run", "check", "plugins"}) EXPECT_NE(r.output.find(c), std::string::npos) << c;
+}
+
+TEST(Cli, UnknownCommandIsAUsageError) {
+    auto r = run_shell(kHost + " frobnicate");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.output.find("unknown command 'frobnicate'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, EachCommandHasHelp) {
+    for (const char* c : {"run", "check", "plugins"}) {
+        auto r = run_shell(kHost + " " + c + " --help");
+        EXPECT_EQ(r.exit_code, 0) << c << ": " << r.output;
+        EXPECT_NE(r.output.find("usage: zzprobe " + std::string(c)), std::string::npos) << r.output;
+    }
+}
+
+TEST(Cli, PluginsListsBundledPluginsWithKindVersionAndAbi) {
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    auto r = run_shell(kHost + " plugins");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(synthetic\s+probe\s+\S+\s+1\.0\s+\S*zzp-synthetic\.so)")))
+        << r.output;
+}
+
+TEST(Cli, PluginsDescribesOnePluginWithSchemaAndSample) {
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    auto r = run_shell(kHost + " plugins synthetic");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("configuration keys"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("targets"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[[probe]]"), std::string::npos) << r.output;  // the sample config
+}
+
+TEST(Cli, PluginsUnknownIdIsAnError) {
+    auto r = run_shell(kHost + " plugins no-such-plugin");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("no-such-plugin"), std::string::npos);
+}
+
+TEST(Cli, CheckAcceptsAValidPipeline) {
+    if (!has_plugin("zzp-synthetic.so") || !has_plugin("zzp-console.so")) GTEST_SKIP() << "plugins not built";
+    TempDir dir;
+    dir.write("p.toml", kSyntheticPipeline);
+    auto r = run_shell(kHost + " check -c " + dir.file("p.toml"));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("OK: 1 probe, 1 sink, 0 viewers"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckPointsAtTheMisspeltKeyAndExitsTwo) {
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    TempDir dir;
+    dir.write("p.toml", "[[probe]]\nplugin = \"synthetic\"\ntargets = [\"a\"]\ntagrets = [\"b\"]\n");
+    auto r = run_shell(kHost + " check -c " + dir.file("p.toml"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("p.toml:4:1"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("tagrets"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("targets"), std::string::npos) << r.output;  // did you mean
+}
+
+TEST(Cli, CheckReportsAnUnknownPluginWithASuggestion) {
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    TempDir dir;
+    dir.write("p.toml", "[[probe]]\nplugin = \"synthetc\"\ntargets = [\"a\"]\n");
+    auto r = run_shell(kHost + " check -c " + dir.file("p.toml"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("p.toml:2:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("did you mean 'synthetic'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckOnAMissingFileExitsTwo) {
+    auto r = run_shell(kHost + " check -c /nonexistent/pipeline.toml");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("/nonexistent/pipeline.toml"), std::string::npos) << r.output;
+}
+
+TEST(Cli, RunsASyntheticPipelineForADurationAndPrintsTheSummary) {
+    if (!has_plugin("zzp-synthetic.so") || !has_plugin("zzp-console.so")) GTEST_SKIP() << "plugins not built";
+    TempDir dir;
+    dir.write("p.toml", kSyntheticPipeline);
+    auto r = run_shell(kHost + " run -c " + dir.file("p.toml") + " --duration 3s", 60);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("alpha"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("beta"), std::string::npos) << r.output;
+}
+
+TEST(Cli, SigtermStopsARunningPipelineCleanly) {
+    if (!has_plugin("zzp-synthetic.so") || !has_plugin("zzp-console.so")) GTEST_SKIP() << "plugins not built";
+    TempDir dir;
+    dir.write("p.toml", kSyntheticPipeline);
+    auto r = run_shell("(" + kHost + " run -c " + dir.file("p.toml") + " & pid=$!; sleep 2; kill -TERM $pid; wait $pid)", 60);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("alpha"), std::string::npos) << r.output;
+}
+
+TEST(Cli, APluginsConfigureErrorPointsAtTheTomlLine) {
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    TempDir dir;
+    dir.write("p.toml", "[[probe]]\nplugin = \"synthetic\"\ntargets = [\"a\"]\nloss = 1.5\n");
+    auto r = run_shell(kHost + " run -c " + dir.file("p.toml") + " --duration 1s", 60);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("p.toml:4:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("loss"), std::string::npos) << r.output;
+}
+
+// The third-party story: install zzprobe to a prefix, build the example plugin in
+// docs/examples/third-party-probe against that installed SDK only, and run it through the
+// installed host against a TCP listener on loopback.
+TEST(ThirdParty, ExamplePluginBuildsAgainstTheInstalledSdkAndRuns) {
+    if (!has_plugin("zzp-console.so")) GTEST_SKIP() << "console plugin not built";
+    TempDir dir;
+    const std::string prefix = dir.file("prefix");
+    auto install = run_shell(std::string(ZZP_CMAKE_COMMAND) + " --install " + ZZP_BUILD_DIR + " --prefix " + prefix, 300);
+    ASSERT_EQ(install.exit_code, 0) << install.output;
+    ASSERT_TRUE(std::filesystem::exists(prefix + "/include/zzprobe/zzprobe.h"));
+    ASSERT_TRUE(std::filesystem::exists(prefix + "/bin/zzprobe"));
+
+    // Also usable without CMake: the pkg-config file points at the installed headers.
+    auto pc = run_shell("PKG_CONFIG_PATH=$(dirname $(find " + prefix + " -name zzprobe-sdk.pc)) pkg-config --cflags zzprobe-sdk");
+    EXPECT_EQ(pc.exit_code, 0) << pc.output;
+    EXPECT_NE(pc.output.find(prefix + "/include"), std::string::npos) << pc.output;
+
+    const std::string example = std::string(ZZP_SOURCE_DIR) + "/docs/examples/third-party-probe";
+    const std::string build = dir.file("build-example");
+    std::string flags = ZZP_SANITIZE_FLAGS;
+    auto configure = run_shell(std::string(ZZP_CMAKE_COMMAND) + " -S " + example + " -B " + build +
+                                   " -DCMAKE_PREFIX_PATH=" + prefix + " -DCMAKE_CXX_COMPILER=" + ZZP_CXX_COMPILER +
+                                   " -DCMAKE_CXX_FLAGS=\"" + flags + "\" -DCMAKE_MODULE_LINKER_FLAGS=\"" + flags + "\"",
+                               300);
+    ASSERT_EQ(configure.exit_code, 0) << configure.output;
+    auto compile = run_shell(std::string(ZZP_CMAKE_COMMAND) + " --build " + build, 300);
+    ASSERT_EQ(compile.exit_code, 0) << compile.output;
+    auto install_plugin =
+        run_shell(std::string(ZZP_CMAKE_COMMAND) + " --install " + build + " --prefix " + dir.file("extra"), 120);
+    ASSERT_EQ(install_plugin.exit_code, 0) << install_plugin.output;
+
+    auto listed = run_shell("ZZPROBE_PLUGIN_PATH=" + dir.file("extra/plugins") + " " + prefix +
+                            "/bin/zzprobe plugins org.example.tcp-connect");
+    ASSERT_EQ(listed.exit_code, 0) << listed.output;
+    EXPECT_NE(listed.output.find("TCP connect-time probe"), std::string::npos) << listed.output;
+
+    // A loopback listener for the probe to time, held open for the whole run.
+    dir.write("p.toml",
+              "[[probe]]\nid = \"tcp\"\nplugin = \"org.example.tcp-connect\"\ntargets = [\"127.0.0.1:47913\"]\nrate = 20.0\n"
+              "[[sink]]\nplugin = \"console\"\nformat = \"lines\"\nrefresh = \"500ms\"\n");
+    auto run = run_shell("(socat TCP-LISTEN:47913,reuseaddr,fork,bind=127.0.0.1 /dev/null & l=$!; sleep 0.5; "
+                         "ZZPROBE_PLUGIN_PATH=" + dir.file("extra/plugins") + " " + prefix + "/bin/zzprobe run -c " +
+                             dir.file("p.toml") + " --duration 3s; rc=$?; kill $l; exit $rc)",
+                         90);
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("127.0.0.1:47913"), std::string::npos) << run.output;
+}
+
+}  // namespace
