@@ -12,6 +12,8 @@ const std::vector<Command>& commands() {
         {"run", "run a pipeline (the daemon) until SIGINT/SIGTERM", &run_command},
         {"check", "validate a pipeline and its plugins, start nothing (exit 0 or 2)", &check_command},
         {"plugins", "list the plugins found, or describe one with its schema and sample config", &plugins_command},
+        {"status", "show a running pipeline's instances, generations, queues and counters", &status_command},
+        {"swap", "hot-swap a running instance to a new build of its plugin", &swap_command},
     };
     return table;
 }
@@ -22,16 +24,16 @@ bool parse_command_line(const char* command, const char* synopsis, const std::ve
     options.add_options()("help,h", "show this help");
     try {
         po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-        po::notify(vm);
+        if (vm.count("help")) {
+            std::cout << "usage: " << synopsis << "\n\n" << options << "\n";
+            *exit_code = kExitOk;
+            return false;
+        }
+        po::notify(vm);  // after --help, so `zzprobe run --help` needs no -c
     } catch (const po::error& e) {
         std::fprintf(stderr, "zzprobe %s: %s\nusage: %s\n(zzprobe %s --help for the options)\n", command, e.what(), synopsis,
                      command);
         *exit_code = kExitUsage;
-        return false;
-    }
-    if (vm.count("help")) {
-        std::cout << "usage: " << synopsis << "\n\n" << options << "\n";
-        *exit_code = kExitOk;
         return false;
     }
     return true;

@@ -8,6 +8,16 @@
 namespace zzp::host {
 namespace {
 
+// A diagnostic at the instance's `plugin = ...` line.
+ConfigDiagnostic at_plugin_key(const InstanceConfig& instance, std::string message, std::string hint) {
+    ConfigDiagnostic d = instance_diagnostic(instance, "plugin", std::move(message), std::move(hint));
+    if (instance.plugin_position) {
+        d.line = static_cast<int>(instance.plugin_position.line);
+        d.column = static_cast<int>(instance.plugin_position.column);
+    }
+    return d;
+}
+
 std::string kind_word(uint32_t kind) {
     switch (kind) {
     case ZZP_KIND_PROBE: return "probe";
@@ -26,13 +36,13 @@ ResolvedInstance resolve(const InstanceConfig& instance, const PluginCatalog& ca
         LoadError err;
         out.library = PluginCatalog::open_explicit(*instance.plugin_path, &err);
         if (!out.library) {
-            diagnostics.push_back(instance_diagnostic(instance, "plugin", err.what + (err.detail.empty() ? "" : " (" + err.detail + ")"),
+            diagnostics.push_back(at_plugin_key(instance, err.what + (err.detail.empty() ? "" : " (" + err.detail + ")"),
                                                       err.hint));
             return out;
         }
         if (out.library->descriptors().size() != 1) {
-            diagnostics.push_back(instance_diagnostic(
-                instance, "plugin",
+            diagnostics.push_back(at_plugin_key(
+                instance,
                 "library " + instance.plugin_path->string() + " offers " + std::to_string(out.library->descriptors().size()) +
                     " plugins, so a path alone does not say which one",
                 "name the plugin by its id and put the library's folder in [host] plugin_dirs"));
@@ -52,7 +62,7 @@ ResolvedInstance resolve(const InstanceConfig& instance, const PluginCatalog& ca
         hint += "`zzprobe plugins` lists what is installed; searched:";
         for (const SearchDir& d : catalog.search_dirs())
             hint += " " + d.path.string() + (d.exists ? "" : " (missing)");
-        diagnostics.push_back(instance_diagnostic(instance, "plugin", "unknown plugin '" + instance.plugin + "'", hint));
+        diagnostics.push_back(at_plugin_key(instance, "unknown plugin '" + instance.plugin + "'", hint));
         return out;
     }
     out.library = entry->library;
@@ -79,8 +89,8 @@ PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
         ResolvedInstance r = resolve(instance, catalog, out.diagnostics);
         if (r.descriptor) {
             if (r.descriptor->kind != static_cast<uint32_t>(to_plugin_kind(instance.kind))) {
-                out.diagnostics.push_back(instance_diagnostic(
-                    instance, "plugin",
+                out.diagnostics.push_back(at_plugin_key(
+                    instance,
                     "plugin '" + r.plugin_id + "' is a " + kind_word(r.descriptor->kind) + ", but it is configured in [[" +
                         std::string(kind_name(instance.kind)) + "]]",
                     "move it to a [[" + kind_word(r.descriptor->kind) + "]] section"));

@@ -135,7 +135,6 @@ int run_command(const std::vector<std::string>& args) {
     } else {
         pipeline.wait();
     }
-    log_info("host", "stopping: " + pipeline.stop_reason());
     StopReport report = pipeline.stop(pipeline.clock().mono_ns() + stop_timeout_ns);
     for (const std::string& p : report.problems) log_error("host", p);
     if (!report.clean) {

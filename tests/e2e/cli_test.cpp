@@ -158,9 +158,12 @@ TEST(ThirdParty, ExamplePluginBuildsAgainstTheInstalledSdkAndRuns) {
     ASSERT_TRUE(std::filesystem::exists(prefix + "/bin/zzprobe"));
 
     // Also usable without CMake: the pkg-config file points at the installed headers.
-    auto pc = run_shell("PKG_CONFIG_PATH=$(dirname $(find " + prefix + " -name zzprobe-sdk.pc)) pkg-config --cflags zzprobe-sdk");
-    EXPECT_EQ(pc.exit_code, 0) << pc.output;
-    EXPECT_NE(pc.output.find(prefix + "/include"), std::string::npos) << pc.output;
+    auto pc = run_shell("PKG_CONFIG_PATH=$(dirname $(find " + prefix +
+                        " -name zzprobe-sdk.pc)) pkg-config --cflags zzprobe-sdk | sed -e \"s/^-I//\" -e \"s/ *$//\"");
+    ASSERT_EQ(pc.exit_code, 0) << pc.output;
+    std::string include_dir = pc.output.substr(0, pc.output.find_first_of("\n"));
+    EXPECT_TRUE(std::filesystem::exists(include_dir + "/zzprobe/zzprobe.h")) << pc.output;
+    EXPECT_TRUE(std::filesystem::equivalent(include_dir, prefix + "/include")) << pc.output;
 
     const std::string example = std::string(ZZP_SOURCE_DIR) + "/docs/examples/third-party-probe";
     const std::string build = dir.file("build-example");

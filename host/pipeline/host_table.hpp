@@ -1,0 +1,62 @@
+// The zzp_host table of one plugin instance: what the plugin may call back into. Created before
+// the instance and destroyed after it (the table must outlive destroy()).
+#pragma once
+
+#include <zzprobe/host.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace zzp::host {
+
+// What a host table forwards to; implemented by Pipeline (and by test doubles).
+class HostServices {
+public:
+    virtual ~HostServices() = default;
+    virtual uint32_t intern_target(size_t slot, const zzp_target_desc& desc) = 0;
+    virtual void ingest(size_t slot, const zzp_sample* samples, uint32_t count) = 0;
+    virtual int64_t wall_ns() const = 0;
+    virtual int64_t mono_ns() const = 0;
+    virtual void request_stop(const std::string& origin, const std::string& reason) = 0;
+};
+
+class HostTable {
+public:
+    HostTable(HostServices* services, size_t slot, std::string instance_id, std::string plugin_id);
+    HostTable(const HostTable&) = delete;
+    HostTable& operator=(const HostTable&) = delete;
+
+    const zzp_host* table() const { return &table_; }
+    const std::string& instance_id() const { return instance_id_; }
+    const std::string& plugin_id() const { return plugin_id_; }
+    std::string origin() const;
+    void set_origin(std::string origin);
+
+    // emit is honoured only between the probe's start and stop.
+    void set_accepting(bool accepting) { accepting_.store(accepting, std::memory_order_release); }
+    uint64_t ignored_emits() const { return ignored_emits_.load(std::memory_order_relaxed); }
+
+private:
+    static HostTable* self(const zzp_host* h) { return static_cast<HostTable*>(h->host_data); }
+    static void log_cb(const zzp_host*, int, const char*);
+    static uint32_t intern_cb(const zzp_host*, const zzp_target_desc*);
+    static void emit_cb(const zzp_host*, const zzp_sample*, uint32_t);
+    static int64_t wall_cb(const zzp_host*);
+    static int64_t mono_cb(const zzp_host*);
+    static void stop_cb(const zzp_host*, const char*);
+    static const void* ext_cb(const zzp_host*, const char*);
+
+    zzp_host table_{};
+    HostServices* services_;
+    size_t slot_;
+    std::string instance_id_;
+    std::string plugin_id_;
+    mutable std::mutex origin_mutex_;
+    std::string origin_;
+    std::atomic<bool> accepting_{false};
+    std::atomic<uint64_t> ignored_emits_{0};
+};
+
+}  // namespace zzp::host
