@@ -2,6 +2,7 @@
 // its own options (Boost.Program_options) in its own file.
 #include "cli/commands.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -29,6 +30,8 @@ void print_usage(FILE* out) {
 }  // namespace
 
 int cli_main(int argc, char** argv) {
+    // A closed stdout pipe or a vanished socket peer must be an error return, never a kill.
+    std::signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         print_usage(stderr);
         return kExitUsage;

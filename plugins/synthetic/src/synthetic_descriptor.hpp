@@ -1,0 +1,9 @@
+// The synthetic probe's descriptor (id, schema, sample config), shared by the library entry and
+// the tests.
+#pragma once
+
+#include <zzprobe/zzprobe.h>
+
+namespace zzp::synthetic {
+extern const zzp_plugin_descriptor kSyntheticDescriptor;
+}
