@@ -1,0 +1,89 @@
+// Reading one recording file: open by footer when the file was closed, else by scanning its
+// records (every checksum checked, stopping at a torn tail); decode chunks; query the pyramid.
+// Not thread-safe: one reader per thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chunk_codec.hpp"
+#include "file_io.hpp"
+#include "format.hpp"
+#include "metadata.hpp"
+#include "pyramid.hpp"
+#include "record_io.hpp"
+
+namespace zzp::rec {
+
+// What a full pass over a file found.
+struct ScanReport {
+    uint64_t file_size = 0;
+    uint64_t valid_end = 0;  // end of the last complete, checksum-valid record
+    bool clean = false;      // every byte belongs to a valid record
+    uint64_t bad_offset = 0; // first byte that is not part of a valid record (when !clean)
+    std::string problem;     // what is wrong there
+    std::vector<RecordFrame> records;
+};
+
+// Read every record from the start, checking frames and checksums (and, with decode_payloads,
+// that each payload decodes). Throws only when the file cannot be read or its start is not a
+// recording; damage later in the file is reported in the result.
+ScanReport scan_file(const std::string& path, bool decode_payloads);
+
+class FileReader {
+public:
+    // Throws FormatError (not a recording, damaged header) or IoError.
+    explicit FileReader(const std::string& path);
+
+    const std::string& path() const { return path_; }
+    const FileHeader& header() const { return header_; }
+    const std::vector<TargetMeta>& targets() const { return targets_; }
+    const TargetMeta* target(uint32_t id) const;
+    bool closed() const { return closed_; }        // opened from a valid footer
+    uint64_t valid_end() const { return valid_end_; }  // bytes of readable records
+    uint64_t file_size() const { return file_size_; }
+    bool torn() const { return valid_end_ < file_size_; }  // unreadable bytes after valid_end
+    const std::vector<RecordFrame>& chunks() const { return chunks_; }  // 'F' and 'S' in file order
+    int64_t t_first() const { return t_first_; }
+    int64_t t_last() const { return t_last_; }
+
+    std::vector<zzp_frame> read_frames(const RecordFrame& chunk, ChunkOrigin* origin = nullptr) const;
+    std::vector<zzp_sample> read_samples(const RecordFrame& chunk, ChunkOrigin* origin = nullptr) const;
+    std::vector<zzp_frame> all_frames() const;
+    std::vector<zzp_sample> all_samples() const;
+
+    // Summary of target `id`'s frames with start in [t0, t1); see aggregate() in pyramid.hpp.
+    Summary aggregate(uint32_t id, int64_t t0, int64_t t1, int min_level) const;
+    // Pyramid nodes of a level (1..4) for a target (loaded on first use).
+    const std::vector<Summary>& level_nodes(uint32_t id, int level) const;
+
+private:
+    std::string read_payload(const RecordFrame& frame) const;
+    RecordFrame read_frame_at(uint64_t offset) const;
+    bool open_from_footer();
+    void open_by_scanning();
+    void note_targets(const std::vector<TargetMeta>& targets);
+
+    std::string path_;
+    Fd fd_;
+    uint64_t file_size_ = 0;
+    uint64_t valid_end_ = 0;
+    FileHeader header_;
+    Quantizer quantizer_{0.01};
+    std::vector<TargetMeta> targets_;
+    bool closed_ = false;
+    std::vector<RecordFrame> chunks_;
+    int64_t t_first_ = INT64_MAX, t_last_ = INT64_MIN;
+    // Pyramid: built when scanning, else loaded per (target, level) from 'P' records on demand.
+    mutable std::map<uint32_t, Pyramid> pyramids_;
+    mutable std::map<std::pair<uint32_t, int>, uint64_t> pyramid_offsets_;
+    mutable std::map<std::pair<uint32_t, int>, bool> pyramid_loaded_;
+    // The last decoded frame chunk: level-0 queries at neighbouring edges hit the same chunk.
+    mutable uint64_t cached_chunk_offset_ = UINT64_MAX;
+    mutable std::vector<zzp_frame> cached_frames_;
+};
+
+}  // namespace zzp::rec
