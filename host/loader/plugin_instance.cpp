@@ -160,7 +160,15 @@ zzp_status PluginInstance::call(const char* function, zzp_error* err, F&& body) 
 
 zzp_status PluginInstance::configure(const zzp_config* config, zzp_error* err) {
     if (table_.configure == nullptr) return ZZP_OK;
-    return call("configure", err, [&](zzp_error* e) { return table_.configure(raw_, config, e); });
+    zzp_status s = call("configure", err, [&](zzp_error* e) { return table_.configure(raw_, config, e); });
+    if (s != ZZP_OK) return s;
+    // What a sink accepts may depend on its config (sink.h): read the extensions again.
+    std::string why;
+    if (!read_extensions(&why)) {
+        set_error(err, {}, origin_ + ": after configure: " + why);
+        return ZZP_E_INVALID;
+    }
+    return ZZP_OK;
 }
 
 zzp_status PluginInstance::start(zzp_error* err) {

@@ -369,7 +369,10 @@ inline Instance* self(const zzp_plugin* p) { return static_cast<Instance*>(p->pl
 
 inline zzp_status configure(const zzp_plugin* p, const zzp_config* cfg, zzp_error* err) {
     return guard(err, [&] {
-        self(p)->impl->configure(Config(cfg));
+        Instance* in = self(p);
+        in->impl->configure(Config(cfg));
+        // What a sink accepts may depend on its config; the host reads it after configure.
+        if (in->as_sink) in->sink.accepts = in->as_sink->accepts();
         return ZZP_OK;
     });
 }

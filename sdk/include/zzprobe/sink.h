@@ -22,7 +22,8 @@ ZZP_EXTERN_C_BEGIN
 
 typedef struct zzp_sink_ext {
     uint32_t struct_size;
-    uint32_t accepts; /* ZZP_ACCEPT_* */
+    uint32_t accepts; /* ZZP_ACCEPT_*; the host reads it after configure, so it may depend on
+                         the config (e.g. a recorder that stores raw samples only when asked) */
 
     /* A target is known: called before the first batch that carries its id, and again if its
      * address changes. `target` lives for the call. [pipeline] */
