@@ -14,6 +14,7 @@ const std::vector<Command>& commands() {
         {"plugins", "list the plugins found, or describe one with its schema and sample config", &plugins_command},
         {"status", "show a running pipeline's instances, generations, queues and counters", &status_command},
         {"swap", "hot-swap a running instance to a new build of its plugin", &swap_command},
+        {"view", "show recordings or a live udp-stream in the OpenGL viewer (plugin gl)", &view_command},
     };
     return table;
 }

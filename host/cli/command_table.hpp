@@ -28,6 +28,7 @@ int check_command(const std::vector<std::string>& args);
 int plugins_command(const std::vector<std::string>& args);
 int status_command(const std::vector<std::string>& args);
 int swap_command(const std::vector<std::string>& args);
+int view_command(const std::vector<std::string>&);
 
 // Parses `args` against `options` (and `positional`); prints the command's help and returns
 // false with *exit_code set when --help was given or the arguments are wrong.

@@ -421,6 +421,23 @@ StopReport Pipeline::stop(int64_t deadline_mono_ns) {
     return report;
 }
 
+std::optional<size_t> Pipeline::find_slot(const std::string& instance_id) const {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].spec.instance_id == instance_id) return i;
+    return std::nullopt;
+}
+
+std::unique_ptr<InstanceHandle> Pipeline::exchange_instance(size_t slot, std::unique_ptr<InstanceHandle> successor) {
+    Node& n = nodes_[slot];
+    if (n.host && successor) n.host->set_origin(successor->origin());
+    std::swap(n.instance, successor);
+    return successor;
+}
+
+void Pipeline::release_factories() {
+    for (Node& n : nodes_) n.spec.create = nullptr;
+}
+
 PipelineCounters Pipeline::counters() const {
     PipelineCounters c;
     c.ingested = ingested_.load();

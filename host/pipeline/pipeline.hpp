@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -95,6 +96,22 @@ public:
     // Per sink or viewer instance id, for `status`.
     std::vector<std::pair<std::string, SinkRunnerCounters>> sink_counters() const;
     const Clock& clock() const { return *clock_; }
+
+    // Hot swap support (host/control/hot_swap.*), [main]. Slots are stable for the pipeline's
+    // life; a slot keeps its host table and runner while its instance is replaced.
+    size_t slot_count() const { return nodes_.size(); }
+    std::optional<size_t> find_slot(const std::string& instance_id) const;
+    const InstanceSpec& spec(size_t slot) const { return nodes_[slot].spec; }
+    InstanceHandle* instance(size_t slot) const { return nodes_[slot].instance.get(); }
+    HostTable* host_table(size_t slot) const { return nodes_[slot].host.get(); }
+    SinkRunner* runner(size_t slot) const { return nodes_[slot].runner.get(); }
+    bool started(size_t slot) const { return nodes_[slot].started; }
+    bool running() const { return opened_ && !stopped_; }
+    // Puts `successor` (created on host_table(slot), configured, started) in the slot and returns
+    // the instance that was there; the caller keeps it until it may be destroyed.
+    std::unique_ptr<InstanceHandle> exchange_instance(size_t slot, std::unique_ptr<InstanceHandle> successor);
+    // Forget every spec's factory once open() is done (a factory may hold a library loaded).
+    void release_factories();
 
 private:
     struct Node {

@@ -169,6 +169,37 @@ void SinkRunner::log_failure(const char* call, zzp_status status, const zzp_erro
     log_error(origin_, text);
 }
 
+void SinkRunner::probation_failed(const char* call, zzp_status status, const zzp_error& err) {
+    // [unlocked]
+    ProbationCallback cb;
+    {
+        std::lock_guard lock(mutex_);
+        cb = std::move(probation_cb_);
+        probation_cb_ = nullptr;
+    }
+    if (!cb) return;
+    std::string why = std::string(call) + " failed (" + zzp_status_name(status) + ")";
+    if (err.message[0]) why += std::string(": ") + err.message;
+    cb(false, why);
+}
+
+void SinkRunner::watch_probation(uint64_t batches, ProbationCallback on_result) {
+    std::lock_guard lock(mutex_);
+    probation_cb_ = std::move(on_result);
+    probation_until_batches_ = batches ? counters_.written_batches + batches : 0;
+}
+
+void SinkRunner::clear_probation_watch() {
+    std::lock_guard lock(mutex_);
+    probation_cb_ = nullptr;
+    probation_until_batches_ = 0;
+}
+
+InstanceHandle* SinkRunner::instance() const {
+    std::lock_guard lock(mutex_);
+    return instance_;
+}
+
 void SinkRunner::free_durable(uint64_t durable_seq) {
     // [locked]
     counters_.durable_seq = std::max(counters_.durable_seq, durable_seq);
@@ -201,6 +232,7 @@ bool SinkRunner::announce_targets(const QueuedBatch& batch) {
                 ++counters_.errors;
             }
             log_failure("on_target", s, err);
+            probation_failed("on_target", s, err);
             return false;
         }
         if (id >= announced_.size()) announced_.resize(static_cast<size_t>(id) + 1, 0);
@@ -223,19 +255,23 @@ void SinkRunner::flush_now() {
     zzp_error err = fresh_error();
     zzp_status s = instance_->sink_flush(&err);
     uint64_t durable = instance_->sink_durable_seq();
-    std::lock_guard lock(mutex_);
-    const int64_t now = mono_now();
-    if (s != ZZP_OK && s != ZZP_E_UNSUPPORTED) {
-        ++counters_.errors;
-        log_failure("flush", s, err);
-        flush_retry_mono_ = now + std::max<int64_t>(options_.min_backoff_ns, 100'000'000);
-        next_flush_mono_ = flush_retry_mono_;
-    } else {
-        written_since_flush_ = false;
-        flush_retry_mono_ = 0;
-        next_flush_mono_ = now + options_.flush_interval_ns;
+    const bool failed = s != ZZP_OK && s != ZZP_E_UNSUPPORTED;
+    {
+        std::lock_guard lock(mutex_);
+        const int64_t now = mono_now();
+        if (failed) {
+            ++counters_.errors;
+            log_failure("flush", s, err);
+            flush_retry_mono_ = now + std::max<int64_t>(options_.min_backoff_ns, 100'000'000);
+            next_flush_mono_ = flush_retry_mono_;
+        } else {
+            written_since_flush_ = false;
+            flush_retry_mono_ = 0;
+            next_flush_mono_ = now + options_.flush_interval_ns;
+        }
+        free_durable(durable);
     }
-    free_durable(durable);
+    if (failed) probation_failed("flush", s, err);
 }
 
 void SinkRunner::dispatch_loop() {
@@ -290,7 +326,10 @@ void SinkRunner::dispatch_loop() {
         }
         uint64_t durable = 0;
         if (status == ZZP_OK) durable = instance_->sink_durable_seq();
-        else if (targets_ok && status != ZZP_E_RETRY) log_failure("write", status, err);
+        else if (targets_ok && status != ZZP_E_RETRY) {
+            log_failure("write", status, err);
+            probation_failed("write", status, err);
+        }
 
         lock.lock();
         in_flight_ = false;
@@ -303,6 +342,15 @@ void SinkRunner::dispatch_loop() {
             ++counters_.written_batches;
             written_since_flush_ = true;
             free_durable(durable);
+            if (probation_cb_ && probation_until_batches_ && counters_.written_batches >= probation_until_batches_) {
+                ProbationCallback cb = std::move(probation_cb_);
+                probation_cb_ = nullptr;
+                probation_until_batches_ = 0;
+                const std::string why = std::to_string(counters_.written_batches) + " batches written";
+                lock.unlock();
+                cb(true, why);
+                lock.lock();
+            }
             continue;
         }
         if (targets_ok) ++(status == ZZP_E_RETRY ? counters_.retries : counters_.errors);

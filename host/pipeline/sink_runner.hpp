@@ -111,6 +111,15 @@ public:
     bool pause(int64_t deadline_mono_ns);
     void replace_instance(InstanceHandle* successor);
     void resume();
+    InstanceHandle* instance() const;
+
+    // Hot swap probation: `on_result` is called once, on the dispatcher thread and without the
+    // runner's lock, either with ok = true when `batches` more batches have been written since
+    // this call (batches == 0: never), or with ok = false and the reason at the first write,
+    // flush or on_target that fails (ZZP_E_RETRY is not a failure). Replaces an earlier watch.
+    using ProbationCallback = std::function<void(bool ok, const std::string& why)>;
+    void watch_probation(uint64_t batches, ProbationCallback on_result);
+    void clear_probation_watch();
 
     SinkRunnerCounters counters() const;
 
@@ -124,6 +133,7 @@ private:
     bool announce_targets(const QueuedBatch& batch);
     void flush_now();
     void log_failure(const char* call, zzp_status status, const zzp_error& err);
+    void probation_failed(const char* call, zzp_status status, const zzp_error& err);
     template <class Pred>
     void wait_mono_until(Lock& lock, std::condition_variable& cv, int64_t deadline_mono_ns, Pred pred);
     int64_t mono_now() const { return clock_->mono_ns(); }
@@ -158,6 +168,8 @@ private:
     bool exited_ = false;
     bool hung_ = false;
     SinkRunnerCounters counters_;
+    ProbationCallback probation_cb_;
+    uint64_t probation_until_batches_ = 0;  // counters_.written_batches that ends it (0: none)
     std::thread thread_;
 };
 
