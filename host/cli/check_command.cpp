@@ -3,6 +3,7 @@
 
 #include "cli/command_table.hpp"
 #include "cli/prepared_pipeline.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace zzp::host {
 
@@ -27,6 +28,21 @@ int check_command(const std::vector<std::string>& args) {
     if (errors > 0) {
         std::fprintf(stderr, "%s: %zu error%s; nothing was started\n", path.c_str(), errors, errors == 1 ? "" : "s");
         return kExitUsage;
+    }
+    // Plugins check what only they can (ranges, addresses, privileges) in configure: create and
+    // configure every instance, then destroy them. Nothing is started, nothing is sent.
+    {
+        PipelineBuild build = build_pipeline(prepared);
+        Pipeline pipeline(std::move(build.specs), build.options);
+        std::vector<PipelineError> errors;
+        bool opened = pipeline.open(errors);
+        pipeline.stop(pipeline.clock().mono_ns() + 5'000'000'000LL);
+        if (!opened) {
+            bool config_error = false;
+            report_pipeline_errors(prepared, errors, &config_error);
+            std::fprintf(stderr, "%s: a plugin refused its configuration; nothing was started\n", path.c_str());
+            return config_error ? kExitUsage : kExitFailure;
+        }
     }
     size_t probes = 0, sinks = 0, viewers = 0;
     std::string names;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "config/schema_validate.hpp"
+#include "loader/plugin_instance.hpp"
 #include "config/suggest.hpp"
 
 namespace zzp::host {
@@ -107,6 +108,45 @@ PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
         for (const LoadError& p : catalog.problems()) out.notes.push_back(p.one_line());
     sort_diagnostics(out.diagnostics);
     return out;
+}
+
+PipelineBuild build_pipeline(const PreparedPipeline& prepared) {
+    PipelineBuild out;
+    for (const ResolvedInstance& r : prepared.instances) {
+        out.views.push_back(std::make_unique<ConfigView>(*r.config));
+        InstanceSpec spec;
+        spec.kind = to_plugin_kind(r.config->kind);
+        spec.instance_id = r.config->id;
+        spec.plugin_id = r.plugin_id;
+        spec.inputs = r.config->inputs;
+        spec.config = out.views.back()->table();
+        spec.create = [library = r.library, plugin_id = r.plugin_id, instance_id = r.config->id](
+                          const zzp_host* table, std::string* error) -> std::unique_ptr<InstanceHandle> {
+            return library->create(plugin_id, instance_id, table, error);
+        };
+        out.specs.push_back(std::move(spec));
+    }
+    const HostSettings& host = prepared.parsed.config.host;
+    out.options.frame_interval_ns = host.frame_interval.count();
+    out.options.settle_timeout_ns = host.settle_timeout.count();
+    out.options.queue_limit_bytes = host.queue_limit_bytes;
+    return out;
+}
+
+void report_pipeline_errors(const PreparedPipeline& prepared, const std::vector<PipelineError>& errors,
+                            bool* config_error) {
+    std::vector<ConfigDiagnostic> located;
+    for (const PipelineError& e : errors) {
+        const InstanceConfig* instance = prepared.parsed.config.find(e.instance_id);
+        if (instance && !e.key.empty()) {
+            located.push_back(plugin_error_diagnostic(*instance, e.key.c_str(), e.message.c_str()));
+            *config_error = true;
+        } else {
+            std::fprintf(stderr, "zzprobe: error: %s\n", e.text().c_str());
+        }
+    }
+    sort_diagnostics(located);
+    print_diagnostics(located);
 }
 
 size_t print_diagnostics(const std::vector<ConfigDiagnostic>& diagnostics) {

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "config/diagnostic.hpp"
+#include "config/config_view.hpp"
 #include "config/pipeline_config.hpp"
 #include "loader/catalog.hpp"
 #include "loader/plugin_library.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace zzp::host {
 
@@ -34,6 +36,20 @@ struct PreparedPipeline {
 // `extra_plugin_dirs` (from --plugin-dir) are searched before the config's own.
 PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
                                   const std::vector<std::filesystem::path>& extra_plugin_dirs);
+
+// What Pipeline needs, built from a validated PreparedPipeline. The config views must outlive
+// the pipeline (a hot swap configures its candidate with them).
+struct PipelineBuild {
+    std::vector<std::unique_ptr<ConfigView>> views;
+    std::vector<InstanceSpec> specs;
+    PipelineOptions options;
+};
+PipelineBuild build_pipeline(const PreparedPipeline& prepared);
+
+// Print errors from Pipeline::open/start; those naming a config key point at its TOML line
+// (then *config_error is set).
+void report_pipeline_errors(const PreparedPipeline& prepared, const std::vector<PipelineError>& errors,
+                            bool* config_error);
 
 // Print diagnostics (sorted) to stderr, then a one-line summary; returns the error count.
 size_t print_diagnostics(const std::vector<ConfigDiagnostic>& diagnostics);

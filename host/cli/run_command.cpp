@@ -28,33 +28,6 @@ namespace zzp::host {
 
 namespace po = boost::program_options;
 
-namespace {
-
-const InstanceConfig* find_instance(const PreparedPipeline& prepared, const std::string& id) {
-    for (const ResolvedInstance& r : prepared.instances)
-        if (r.config->id == id) return r.config;
-    return nullptr;
-}
-
-// Configure failures that name a key point at its TOML line, like validation errors do.
-void report_pipeline_errors(const PreparedPipeline& prepared, const std::vector<PipelineError>& errors,
-                            bool* config_error) {
-    std::vector<ConfigDiagnostic> located;
-    for (const PipelineError& e : errors) {
-        const InstanceConfig* instance = find_instance(prepared, e.instance_id);
-        if (instance && !e.key.empty()) {
-            located.push_back(plugin_error_diagnostic(*instance, e.key.c_str(), e.message.c_str()));
-            *config_error = true;
-        } else {
-            std::fprintf(stderr, "zzprobe: error: %s\n", e.text().c_str());
-        }
-    }
-    sort_diagnostics(located);
-    print_diagnostics(located);
-}
-
-}  // namespace
-
 int run_command(const std::vector<std::string>& args) {
     po::options_description options("zzprobe run options");
     options.add_options()("config,c", po::value<std::string>()->required(), "the pipeline file (TOML)")(
@@ -118,28 +91,8 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("swap-probation-batches")) swap_options.probation_batches = vm["swap-probation-batches"].as<uint64_t>();
 
     // The config views live for the whole run: a hot swap configures its candidate with them.
-    std::vector<std::unique_ptr<ConfigView>> views;
-    std::vector<InstanceSpec> specs;
-    for (const ResolvedInstance& r : prepared.instances) {
-        views.push_back(std::make_unique<ConfigView>(*r.config));
-        InstanceSpec spec;
-        spec.kind = to_plugin_kind(r.config->kind);
-        spec.instance_id = r.config->id;
-        spec.plugin_id = r.plugin_id;
-        spec.inputs = r.config->inputs;
-        spec.config = views.back()->table();
-        spec.create = [library = r.library, plugin_id = r.plugin_id, instance_id = r.config->id](
-                          const zzp_host* table, std::string* error) -> std::unique_ptr<InstanceHandle> {
-            return library->create(plugin_id, instance_id, table, error);
-        };
-        specs.push_back(std::move(spec));
-    }
-    PipelineOptions pipeline_options;
-    pipeline_options.frame_interval_ns = host.frame_interval.count();
-    pipeline_options.settle_timeout_ns = host.settle_timeout.count();
-    pipeline_options.queue_limit_bytes = host.queue_limit_bytes;
-
-    Pipeline pipeline(std::move(specs), pipeline_options);
+    PipelineBuild build = build_pipeline(prepared);
+    Pipeline pipeline(std::move(build.specs), build.options);
     std::vector<PipelineError> errors;
     if (!pipeline.open(errors)) {
         bool config_error = false;

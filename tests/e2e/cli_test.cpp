@@ -124,6 +124,16 @@ TEST(Cli, CheckReportsAnUnknownPluginWithASuggestion) {
     EXPECT_NE(r.output.find("did you mean 'synthetic'"), std::string::npos) << r.output;
 }
 
+TEST(Cli, CheckAsksThePluginsToo) {
+    // A range only the plugin knows (loss is a fraction): check must configure the instance.
+    if (!has_plugin("zzp-synthetic.so")) GTEST_SKIP() << "synthetic plugin not built";
+    TempDir dir;
+    dir.write("p.toml", "[[probe]]\nplugin = \"synthetic\"\ntargets = [\"a\"]\nloss = 1.5\n");
+    auto r = run_shell(kHost + " check -c " + dir.file("p.toml"));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("p.toml:4:"), std::string::npos) << r.output;
+}
+
 TEST(Cli, CheckOnAMissingFileExitsTwo) {
     auto r = run_shell(kHost + " check -c /nonexistent/pipeline.toml");
     EXPECT_EQ(r.exit_code, 2) << r.output;
