@@ -2,6 +2,9 @@
 // footer vs scan opening, and pyramid answers against brute force.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "recording/chunk_codec.hpp"
 #include "recording/file_reader.hpp"
 #include "recording/file_writer.hpp"
 #include "recording/quantizer.hpp"
@@ -99,6 +102,139 @@ TEST(RoundTrip, FramesAndSamplesReadBackWithinTheQuantizerBound) {
             EXPECT_EQ(a.detail, b.detail);
             EXPECT_TRUE(test::within_bound(a.rtt_ns, b.rtt_ns, p));
         }
+    }
+}
+
+std::string describe(const zzp_frame& f) {
+    std::string s = std::to_string(f.start_wall_ns) + " " + std::to_string(f.interval_ns);
+    for (uint32_t v : {f.target_id, f.revision, f.flags, f.sent, f.received, f.lost, f.errors, f.late, f.duplicates,
+                       f.reordered, f.pending, f.reserved})
+        s += " " + std::to_string(v);
+    for (int64_t v : f.rtt_ns) s += " " + std::to_string(v);
+    return s + " " + std::to_string(f.rtt_mean_ns) + " " + std::to_string(f.rtt_jitter_ns);
+}
+
+// Frames that exercise every column coding of version 2: irregular times (1 ns unit), unsorted
+// starts, varying counters and flags, frames without replies or with one reply, huge spikes
+// (Rice escapes), values in the quantizer's linear range, and long sections.
+std::vector<zzp_frame> awkward_frames(uint32_t target, size_t n, uint32_t seed) {
+    auto frames = random_frames(target, 1'700'000'000'000'000'000, n, seed);
+    std::mt19937_64 rng(seed);
+    for (size_t i = 0; i < frames.size(); ++i) {
+        zzp_frame& f = frames[i];
+        switch (rng() % 9) {
+        case 0: f.start_wall_ns += static_cast<int64_t>(rng() % 1000); break;  // not on the interval grid
+        case 1: f.start_wall_ns -= 50 * test::kInterval; break;                // out of order
+        case 2:
+            for (auto& x : f.rtt_ns) x = -1;
+            f.rtt_mean_ns = -1;
+            f.rtt_jitter_ns = -1;
+            break;
+        case 3: f.rtt_jitter_ns = -1; break;  // one reply
+        case 4:
+            if (f.rtt_ns[0] != -1) f.rtt_ns[6] = 3'000'000'000'000;  // a spike far above the rest
+            f.rtt_jitter_ns = 900'000'000'000;
+            f.rtt_mean_ns = 200'000'000'000;
+            break;
+        case 5:
+            for (int k = 0; k < 7; ++k) f.rtt_ns[k] = 3 + k * 7;  // linear range
+            f.rtt_mean_ns = 20;
+            break;
+        case 6: f.pending = static_cast<uint32_t>(rng() % 5); f.interval_ns = 250'000'000; break;
+        case 7: f.sent = static_cast<uint32_t>(rng() % 1000); f.revision = static_cast<uint32_t>(rng()); break;
+        default: break;
+        }
+    }
+    return frames;
+}
+
+TEST(RoundTrip, EveryColumnCodingReadsBackExactlyAsQuantized) {
+    for (double p : {0.01, 0.0001, 1.0})
+        for (size_t n : {size_t{1}, size_t{2}, size_t{37}, size_t{1000}, size_t{70000}}) {
+            Quantizer q(p);
+            std::vector<zzp_frame> frames;
+            for (uint32_t t = 1; t <= 3; ++t) {
+                auto part = t == 2 ? random_frames(t, 1'700'000'000'000'000'000, n, t) : awkward_frames(t, n, static_cast<uint32_t>(n) + t);
+                frames.insert(frames.end(), part.begin(), part.end());
+            }
+            int64_t t0, t1;
+            ChunkOrigin origin{"test", 1, 2}, back;
+            std::string raw = encode_frames(origin, frames, q, t0, t1);
+            std::vector<zzp_frame> got;
+            decode_frames(raw, q, back, got);
+            ASSERT_EQ(got.size(), frames.size());
+            EXPECT_EQ(back.writer, "test");
+            // Sections are grouped by target, each in stored order; the input is in target order.
+            for (size_t i = 0; i < frames.size(); ++i) {
+                zzp_frame want = quantized_frame(frames[i], q);
+                ASSERT_EQ(describe(want), describe(got[i])) << "p " << p << " n " << n << " frame " << i;
+            }
+        }
+}
+
+TEST(RoundTrip, CorruptColumnsAreErrorsNotCrashes) {
+    Quantizer q(0.01);
+    auto frames = awkward_frames(1, 500, 5);
+    int64_t t0, t1;
+    std::string raw = encode_frames({"t", 0, 0}, frames, q, t0, t1);
+    std::mt19937_64 rng(1);
+    int errors = 0;
+    for (int i = 0; i < 3000; ++i) {
+        std::string bad = raw;
+        if (i % 3 == 0) bad.resize(rng() % bad.size());
+        for (int k = 0; k < 1 + i % 4; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+        ChunkOrigin o;
+        std::vector<zzp_frame> out;
+        try {
+            decode_frames(bad, q, o, out);
+        } catch (const FormatError&) {
+            ++errors;
+        }
+    }
+    EXPECT_GT(errors, 100);
+}
+
+TEST(Version, ReadsVersion1AndRefusesNewerVersions) {
+    ScratchDir dir;
+    auto h = header_with(2);
+    h.version = 1;
+    std::vector<zzp_frame> written;
+    {
+        auto w = FileWriter::create(dir.file("v1.zzr"), h, 3);
+        for (uint32_t t = 1; t <= 2; ++t) {
+            auto part = random_frames(t, 1'700'000'000'000'000'000, 3000, t);
+            w->append_frames({"t", 0, 0}, part);
+            written.insert(written.end(), part.begin(), part.end());
+        }
+        w->close();
+    }
+    FileReader r(dir.file("v1.zzr"));
+    EXPECT_EQ(r.header().version, 1u);
+    auto frames = r.all_frames();
+    ASSERT_EQ(frames.size(), written.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+        zzp_frame want = quantized_frame(written[i], Quantizer(0.01));
+        EXPECT_EQ(describe(want), describe(frames[i])) << i;
+    }
+    // Version 1 stores pyramid level 1: queries use it and match brute force.
+    Summary brute;
+    for (const auto& f : frames)
+        if (f.target_id == 2) brute.add(f);
+    EXPECT_TRUE(r.aggregate(2, INT64_MIN / 2, INT64_MAX / 2, 0).same_data(brute));
+    // Appending to a version 1 file (hot swap, recover) keeps writing version 1.
+    FileWriter::reopen(dir.file("v1.zzr"), 3)->close();
+    EXPECT_EQ(FileReader(dir.file("v1.zzr")).all_frames().size(), written.size());
+
+    auto newer = header_with(1);
+    newer.version = kFormatVersion + 1;
+    FileWriter::create(dir.file("v-next.zzr"), newer, 3)->close();
+    try {
+        FileReader next(dir.file("v-next.zzr"));
+        FAIL() << "a newer version was read";
+    } catch (const FormatError& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("format version " + std::to_string(kFormatVersion + 1)), std::string::npos) << m;
+        EXPECT_NE(m.find("knows up to " + std::to_string(kFormatVersion)), std::string::npos) << m;
     }
 }
 

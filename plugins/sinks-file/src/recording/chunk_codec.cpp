@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "frame_columns.hpp"
 #include "msgpack_util.hpp"
 #include "record_io.hpp"
 #include "varint.hpp"
@@ -116,6 +117,56 @@ const msgpack::object_array& unpack_origin(const msgpack::object& root, ChunkOri
 constexpr int kQuantiles = ZZP_QUANTILE_COUNT;
 constexpr int64_t kHasRtt = 1, kHasMean = 2, kHasJitter = 4;  // bits of the shape column
 
+// Format version 1: every column as LEB128 varints (docs/FORMAT.md, "Version 1 frame columns").
+std::string frame_columns_v1(const std::vector<const zzp_frame*>& list, int64_t t0, int64_t unit, const Quantizer& q) {
+    ColumnWriter dt(true), interval(false), revision(false), flags(false), shape(false);
+    std::vector<ColumnWriter> counts(8, ColumnWriter(false));
+    std::vector<ColumnWriter> quant(kQuantiles, ColumnWriter(true));
+    ColumnWriter mean(true), jitter(true);
+    int64_t prev_t = t0, prev_q0 = 0, prev_jitter = 0;
+    for (const zzp_frame* f : list) {
+        dt.push((f->start_wall_ns - prev_t) / unit);
+        prev_t = f->start_wall_ns;
+        interval.push(f->interval_ns);
+        revision.push(f->revision);
+        flags.push(f->flags);
+        const uint32_t c[8] = {f->sent, f->received, f->lost, f->errors, f->late, f->duplicates, f->reordered, f->pending};
+        for (int i = 0; i < 8; ++i) counts[i].push(c[i]);
+        int64_t s = (f->rtt_ns[0] != -1 ? kHasRtt : 0) | (f->rtt_mean_ns != -1 ? kHasMean : 0) |
+                    (f->rtt_jitter_ns != -1 ? kHasJitter : 0);
+        shape.push(s);
+        int64_t p50 = 0;
+        if (s & kHasRtt) {
+            int64_t prev = 0;
+            for (int i = 0; i < kQuantiles; ++i) {
+                int64_t code = q.encode(f->rtt_ns[i]);
+                if (i == 0) {
+                    quant[0].push(code - prev_q0);
+                    prev_q0 = code;
+                } else {
+                    quant[i].push(code - prev);
+                }
+                prev = code;
+                if (i == ZZP_Q_P50) p50 = code;
+            }
+        }
+        if (s & kHasMean) mean.push(q.encode(f->rtt_mean_ns) - p50);
+        if (s & kHasJitter) {
+            int64_t code = q.encode(f->rtt_jitter_ns);
+            jitter.push(code - prev_jitter);
+            prev_jitter = code;
+        }
+    }
+    std::string cols;
+    for (const ColumnWriter* w : {&dt, &interval, &revision, &flags}) w->write(cols);
+    for (const auto& w : counts) w.write(cols);
+    shape.write(cols);
+    for (const auto& w : quant) w.write(cols);
+    mean.write(cols);
+    jitter.write(cols);
+    return cols;
+}
+
 }  // namespace
 
 zzp_frame quantized_frame(const zzp_frame& f, const Quantizer& q) {
@@ -137,68 +188,39 @@ zzp_sample quantized_sample(const zzp_sample& s, const Quantizer& q) {
 
 std::string encode_frames(const ChunkOrigin& origin, std::span<const zzp_frame> frames, const Quantizer& q,
                           int64_t& t_first, int64_t& t_last) {
+    return encode_frames(kFormatVersion, origin, frames, q, t_first, t_last);
+}
+
+std::string encode_frames(uint32_t version, const ChunkOrigin& origin, std::span<const zzp_frame> frames,
+                          const Quantizer& q, int64_t& t_first, int64_t& t_last) {
     msgpack::sbuffer buf;
     msgpack::packer<msgpack::sbuffer> pk(buf);
     auto groups = group_by_target(frames);
+    // Version 2 caps a section's rows (so a reader's scratch space is bounded): longer runs of
+    // one target become several sections, read back in order.
+    std::vector<std::pair<uint32_t, std::vector<const zzp_frame*>>> slices;
+    for (auto& [target, all] : groups) {
+        size_t step = version >= 2 ? kMaxSectionFrames : all.size();
+        for (size_t i = 0; i < all.size(); i += step)
+            slices.emplace_back(target, std::vector<const zzp_frame*>(all.begin() + static_cast<ptrdiff_t>(i),
+                                                                      all.begin() + static_cast<ptrdiff_t>(std::min(all.size(), i + step))));
+    }
     pk.pack_array(4);
     pack_origin(pk, origin);
-    pk.pack_array(static_cast<uint32_t>(groups.size()));
+    pk.pack_array(static_cast<uint32_t>(slices.size()));
     t_first = INT64_MAX;
     t_last = INT64_MIN;
-    for (const auto& [target, list] : groups) {
+    for (const auto& [target, list] : slices) {
         int64_t t0 = list.front()->start_wall_ns;
         int64_t unit = list.front()->interval_ns > 0 ? list.front()->interval_ns : 1;
         for (const zzp_frame* f : list)
             if ((f->start_wall_ns - t0) % unit != 0) unit = 1;
 
-        ColumnWriter dt(true), interval(false), revision(false), flags(false), shape(false);
-        std::vector<ColumnWriter> counts(8, ColumnWriter(false));
-        std::vector<ColumnWriter> quant(kQuantiles, ColumnWriter(true));
-        ColumnWriter mean(true), jitter(true);
-        int64_t prev_t = t0, prev_q0 = 0, prev_jitter = 0;
         for (const zzp_frame* f : list) {
             t_first = std::min(t_first, f->start_wall_ns);
             t_last = std::max(t_last, f->start_wall_ns);
-            dt.push((f->start_wall_ns - prev_t) / unit);
-            prev_t = f->start_wall_ns;
-            interval.push(f->interval_ns);
-            revision.push(f->revision);
-            flags.push(f->flags);
-            const uint32_t c[8] = {f->sent, f->received, f->lost, f->errors, f->late, f->duplicates, f->reordered, f->pending};
-            for (int i = 0; i < 8; ++i) counts[i].push(c[i]);
-            int64_t s = (f->rtt_ns[0] != -1 ? kHasRtt : 0) | (f->rtt_mean_ns != -1 ? kHasMean : 0) |
-                        (f->rtt_jitter_ns != -1 ? kHasJitter : 0);
-            shape.push(s);
-            int64_t p50 = 0;
-            if (s & kHasRtt) {
-                int64_t prev = 0;
-                for (int i = 0; i < kQuantiles; ++i) {
-                    int64_t code = q.encode(f->rtt_ns[i]);
-                    if (i == 0) {
-                        quant[0].push(code - prev_q0);
-                        prev_q0 = code;
-                    } else {
-                        quant[i].push(code - prev);
-                    }
-                    prev = code;
-                    if (i == ZZP_Q_P50) p50 = code;
-                }
-            }
-            if (s & kHasMean) mean.push(q.encode(f->rtt_mean_ns) - p50);
-            if (s & kHasJitter) {
-                int64_t code = q.encode(f->rtt_jitter_ns);
-                jitter.push(code - prev_jitter);
-                prev_jitter = code;
-            }
         }
-        std::string cols;
-        for (const ColumnWriter* w : {&dt, &interval, &revision, &flags}) w->write(cols);
-        for (const auto& w : counts) w.write(cols);
-        shape.write(cols);
-        for (const auto& w : quant) w.write(cols);
-        mean.write(cols);
-        jitter.write(cols);
-
+        std::string cols = version >= 2 ? encode_frame_columns_v2(list, t0, unit, q) : frame_columns_v1(list, t0, unit, q);
         pk.pack_array(5);
         pk.pack(target);
         pk.pack(static_cast<uint32_t>(list.size()));
@@ -212,16 +234,37 @@ std::string encode_frames(const ChunkOrigin& origin, std::span<const zzp_frame> 
 }
 
 void decode_frames(std::string_view payload, const Quantizer& q, ChunkOrigin& origin, std::vector<zzp_frame>& out) {
-    auto handle = mp::unpack(payload, "frame chunk");
+    decode_frames(kFormatVersion, payload, q, origin, out);
+}
+
+void decode_frames(uint32_t version, std::string_view payload, const Quantizer& q, ChunkOrigin& origin,
+                   std::vector<zzp_frame>& out) {
+    auto handle = mp::unpack(payload, "frame chunk", true);  // the columns are read in place
     const auto& sections = unpack_origin(handle.get(), origin, "frame chunk");
+    {
+        // One allocation for the whole chunk (a frame needs at least a bit: a bound for the count).
+        uint64_t total = 0;
+        for (uint32_t si = 0; si < sections.size; ++si) {
+            const auto& o = sections.ptr[si];
+            if (o.type == msgpack::type::ARRAY && o.via.array.size >= 2 &&
+                o.via.array.ptr[1].type == msgpack::type::POSITIVE_INTEGER)
+                total += o.via.array.ptr[1].via.u64;
+        }
+        if (total <= 8 * static_cast<uint64_t>(payload.size()) + 4096) out.reserve(out.size() + total);
+    }
     for (uint32_t si = 0; si < sections.size; ++si) {
         const auto& sec = mp::array(sections.ptr[si], "frame section", 5);
         auto target = static_cast<uint32_t>(mp::uinteger(sec.ptr[0], "section target"));
         uint64_t n = mp::uinteger(sec.ptr[1], "section count");
         int64_t t = mp::integer(sec.ptr[2], "section start");
         int64_t unit = mp::integer(sec.ptr[3], "section time unit");
-        SectionReader r(mp::bin(sec.ptr[4], "section columns"));
+        std::string_view columns = mp::bin(sec.ptr[4], "section columns");
         if (n > kMaxPayload) throw FormatError("a frame section claims an impossible count", 0);
+        if (version >= 2) {
+            decode_frame_columns_v2(columns, target, n, t, unit, q, out);
+            continue;
+        }
+        SectionReader r(columns);
         ColumnReader dt = r.column(), interval = r.column(), revision = r.column(), flags = r.column();
         std::vector<ColumnReader> counts;
         counts.reserve(8);

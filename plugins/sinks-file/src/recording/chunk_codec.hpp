@@ -23,11 +23,17 @@ zzp_frame quantized_frame(const zzp_frame& f, const Quantizer& q);
 zzp_sample quantized_sample(const zzp_sample& s, const Quantizer& q);
 
 // Encode frames (any targets, any order; order within a target is kept). Returns the raw
-// payload; t_first/t_last receive the earliest and latest frame start.
+// payload; t_first/t_last receive the earliest and latest frame start. Without `version`: the
+// current kFormatVersion; a file's chunks are written in the version of its header.
 std::string encode_frames(const ChunkOrigin& origin, std::span<const zzp_frame> frames, const Quantizer& q,
                           int64_t& t_first, int64_t& t_last);
+std::string encode_frames(uint32_t version, const ChunkOrigin& origin, std::span<const zzp_frame> frames,
+                          const Quantizer& q, int64_t& t_first, int64_t& t_last);
 // Decode a frame chunk payload, appending to `out` (grouped by target, in stored order).
+// Without `version`: the current kFormatVersion.
 void decode_frames(std::string_view payload, const Quantizer& q, ChunkOrigin& origin, std::vector<zzp_frame>& out);
+void decode_frames(uint32_t version, std::string_view payload, const Quantizer& q, ChunkOrigin& origin,
+                   std::vector<zzp_frame>& out);
 
 std::string encode_samples(const ChunkOrigin& origin, std::span<const zzp_sample> samples, const Quantizer& q,
                            int64_t& t_first, int64_t& t_last);

@@ -1,6 +1,11 @@
 #include "crc32c.hpp"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace zzp::rec {
 namespace {
@@ -20,9 +25,7 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
 }
 constexpr auto kTables = make_tables();
 
-}  // namespace
-
-uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
+uint32_t crc32c_soft(uint32_t crc, const void* data, size_t size) {
     auto p = static_cast<const uint8_t*>(data);
     crc = ~crc;
     while (size >= 8) {
@@ -34,6 +37,38 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
     }
     while (size--) crc = (crc >> 8) ^ kTables[0][(crc ^ *p++) & 0xff];
     return ~crc;
+}
+
+#if defined(__x86_64__)
+// The SSE 4.2 instruction computes exactly this polynomial, 8 bytes per instruction: the reader
+// checks every byte it decodes, so this keeps the checksum out of the decoding profile.
+__attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const void* data, size_t size) {
+    auto p = static_cast<const uint8_t*>(data);
+    uint64_t c = ~crc;
+    while (size >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        c = _mm_crc32_u64(c, w);
+        p += 8;
+        size -= 8;
+    }
+    auto c32 = static_cast<uint32_t>(c);
+    while (size--) c32 = _mm_crc32_u8(c32, *p++);
+    return ~c32;
+}
+const bool kHaveHw = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+}();
+#endif
+
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
+#if defined(__x86_64__)
+    if (kHaveHw) return crc32c_hw(crc, data, size);
+#endif
+    return crc32c_soft(crc, data, size);
 }
 
 }  // namespace zzp::rec

@@ -56,6 +56,7 @@ ScanReport scan_file(const std::string& path, bool decode_payloads) {
     r.file_size = file_size(fd.get(), path);
     uint64_t off = kFileMagicSize;
     std::optional<Quantizer> q;
+    uint32_t version = kFormatVersion;
     std::string payload;
     while (off < r.file_size) {
         RecordFrame f;
@@ -64,12 +65,16 @@ ScanReport scan_file(const std::string& path, bool decode_payloads) {
             std::string raw = decode_payload(f, payload.data());
             if (off == kFileMagicSize && f.type != RecordType::header)
                 throw FormatError("the first record is not a header", off);
-            if (f.type == RecordType::header) q.emplace(decode_header(raw).precision);
+            if (f.type == RecordType::header) {
+                FileHeader h = decode_header(raw);
+                q.emplace(h.precision);
+                version = h.version;
+            }
             if (decode_payloads && q) {
                 ChunkOrigin origin;
                 std::vector<zzp_frame> frames;
                 std::vector<zzp_sample> samples;
-                if (f.type == RecordType::frames) decode_frames(raw, *q, origin, frames);
+                if (f.type == RecordType::frames) decode_frames(version, raw, *q, origin, frames);
                 if (f.type == RecordType::samples) decode_samples(raw, *q, origin, samples);
                 if (f.type == RecordType::targets) decode_targets(raw);
                 if (f.type == RecordType::index) decode_index(raw);
@@ -141,7 +146,8 @@ std::string FileReader::read_payload(const RecordFrame& f) const {
     if (!pread_all(fd_.get(), path_, payload.data(), payload.size(), f.offset + kRecordFrameSize))
         throw FormatError(path_ + ": the record at byte " + std::to_string(f.offset) + " is cut short", f.offset);
     try {
-        return decode_payload(f, payload.data());
+        decode_payload_in_place(f, payload);
+        return payload;
     } catch (const FormatError& e) {
         throw FormatError(path_ + ": " + e.what(), f.offset);
     }
@@ -193,7 +199,7 @@ void FileReader::open_by_scanning() {
             if (f.type == RecordType::frames) {
                 ChunkOrigin origin;
                 std::vector<zzp_frame> frames;
-                decode_frames(raw, quantizer_, origin, frames);
+                decode_frames(header_.version, raw, quantizer_, origin, frames);
                 for (const auto& fr : frames) {
                     const TargetMeta* t = target(fr.target_id);
                     auto it = pyramids_.try_emplace(fr.target_id, t ? t->interval_ns : fr.interval_ns).first;
@@ -223,7 +229,7 @@ std::vector<zzp_frame> FileReader::read_frames(const RecordFrame& chunk, ChunkOr
     std::vector<zzp_frame> out;
     ChunkOrigin o;
     try {
-        decode_frames(read_payload(chunk), quantizer_, o, out);
+        decode_frames(header_.version, read_payload(chunk), quantizer_, o, out);
     } catch (const FormatError& e) {
         throw FormatError(path_ + ": frame chunk at byte " + std::to_string(chunk.offset) + ": " + e.what(), chunk.offset);
     }
@@ -282,9 +288,49 @@ const std::vector<Summary>& FileReader::level_nodes(uint32_t id, int level) cons
                                   it->second);
             }
             pyr.set_level(level, std::move(nodes));
+        } else if (closed_ && level < first_stored_level(header_.version)) {
+            build_unstored_levels();
         }
     }
     return pyr.level(level);
+}
+
+// A closed file of version 2 stores levels 2..4: level 1 is built, for every target at once,
+// from one pass over the frame chunks (each decoded once), the first time a query needs it.
+void FileReader::build_unstored_levels() const {
+    if (unstored_built_) return;
+    unstored_built_ = true;
+    const int last = first_stored_level(header_.version) - 1;
+    std::map<uint32_t, Pyramid> built;
+    std::vector<zzp_frame> frames;
+    for (const auto& c : chunks_) {
+        if (c.type != RecordType::frames) continue;
+        frames.clear();
+        ChunkOrigin o;
+        try {
+            decode_frames(header_.version, read_payload(c), quantizer_, o, frames);
+        } catch (const FormatError& e) {
+            throw FormatError(path_ + ": frame chunk at byte " + std::to_string(c.offset) + ": " + e.what(), c.offset);
+        }
+        Pyramid* pyr = nullptr;
+        uint32_t pyr_target = 0;
+        for (const auto& f : frames) {
+            if (!pyr || f.target_id != pyr_target) {  // frames come grouped by target
+                const TargetMeta* t = target(f.target_id);
+                pyr = &built.try_emplace(f.target_id, t ? t->interval_ns : header_.frame_interval_ns).first->second;
+                pyr_target = f.target_id;
+            }
+            pyr->add(f, 1, last);
+        }
+    }
+    for (auto& [id, p] : built) {
+        const TargetMeta* t = target(id);
+        auto& pyr = pyramids_.try_emplace(id, t ? t->interval_ns : header_.frame_interval_ns).first->second;
+        for (int level = 1; level <= last; ++level) {
+            pyr.set_level(level, p.level(level));
+            pyramid_loaded_[{id, level}] = true;
+        }
+    }
 }
 
 Summary FileReader::aggregate(uint32_t id, int64_t t0, int64_t t1, int min_level) const {

@@ -66,6 +66,7 @@ private:
     bool open_from_footer();
     void open_by_scanning();
     void note_targets(const std::vector<TargetMeta>& targets);
+    void build_unstored_levels() const;
 
     std::string path_;
     Fd fd_;
@@ -81,6 +82,7 @@ private:
     mutable std::map<uint32_t, Pyramid> pyramids_;
     mutable std::map<std::pair<uint32_t, int>, uint64_t> pyramid_offsets_;
     mutable std::map<std::pair<uint32_t, int>, bool> pyramid_loaded_;
+    mutable bool unstored_built_ = false;  // levels below first_stored_level(), built from frames
     // The last decoded frame chunk: level-0 queries at neighbouring edges hit the same chunk.
     mutable uint64_t cached_chunk_offset_ = UINT64_MAX;
     mutable std::vector<zzp_frame> cached_frames_;

@@ -108,7 +108,7 @@ void FileWriter::add_targets(const std::vector<TargetMeta>& targets) {
 void FileWriter::append_frames(const ChunkOrigin& origin, std::span<const zzp_frame> frames) {
     if (frames.empty()) return;
     int64_t t0, t1;
-    std::string raw = encode_frames(origin, frames, quantizer_, t0, t1);
+    std::string raw = encode_frames(header_.version, origin, frames, quantizer_, t0, t1);
     std::string rec = make_record(RecordType::frames, t0, t1, raw, compress_level_);
     uint64_t at = write_record(rec);
     RecordFrame f;
@@ -144,7 +144,7 @@ void FileWriter::close() {
     try {
         FileIndex index = index_;
         for (const auto& [id, pyr] : pyramids_)
-            for (int level = 1; level <= kPyramidLevels; ++level) {
+            for (int level = first_stored_level(header_.version); level <= kPyramidLevels; ++level) {
                 const auto& nodes = pyr.level(level);
                 if (nodes.empty()) continue;
                 std::string raw = encode_pyramid_level(id, level, level_width(pyr.interval_ns(), level), nodes);

@@ -15,8 +15,12 @@ namespace zzp::rec {
 inline constexpr char kFileMagic[8] = {'Z', 'Z', 'P', 'R', 'E', 'C', '1', '\n'};
 inline constexpr size_t kFileMagicSize = sizeof kFileMagic;
 inline constexpr const char* kSchema = "zzprobe.recording";
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: frame chunks as predicted Rice-coded columns (version 1: varint columns); readers also read 1.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr const char* kFileExtension = ".zzr";
+// The finest pyramid level a closed file stores: version 2 leaves out level 1 (its nodes cost
+// more than the frames' statistics are worth; readers build it from the frames on first use).
+inline constexpr int first_stored_level(uint32_t version) { return version >= 2 ? 2 : 1; }
 
 // Record types (one byte in every record frame).
 enum class RecordType : uint8_t {

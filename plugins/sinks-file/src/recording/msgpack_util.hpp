@@ -59,11 +59,16 @@ inline const msgpack::object& require(const msgpack::object& map, std::string_vi
     if (!o) throw FormatError(std::string(what) + " has no '" + std::string(key) + "'", 0);
     return *o;
 }
-// Unpack one whole payload; trailing bytes or a parse error are FormatErrors.
-inline msgpack::object_handle unpack(std::string_view bytes, const char* what) {
+// Unpack one whole payload; trailing bytes or a parse error are FormatErrors. With `reference`,
+// strings and binaries point into `bytes` (which must then outlive the handle) instead of
+// being copied.
+inline msgpack::object_handle unpack(std::string_view bytes, const char* what, bool reference = false) {
     try {
         size_t off = 0;
-        msgpack::object_handle h = msgpack::unpack(bytes.data(), bytes.size(), off);
+        auto by_reference = [](msgpack::type::object_type, std::size_t, void*) { return true; };
+        msgpack::object_handle h = reference
+                                       ? msgpack::unpack(bytes.data(), bytes.size(), off, by_reference)
+                                       : msgpack::unpack(bytes.data(), bytes.size(), off);
         if (off != bytes.size()) throw FormatError(std::string(what) + " has trailing bytes", 0);
         return h;
     } catch (const FormatError&) {

@@ -49,11 +49,18 @@ bool Summary::same_data(const Summary& o) const {
            late == o.late && duplicates == o.duplicates && stat == o.stat;
 }
 
-void Pyramid::add(const zzp_frame& f) {
-    for (int level = 1; level <= kPyramidLevels; ++level) {
+void Pyramid::add(const zzp_frame& f) { add(f, 1, kPyramidLevels); }
+
+void Pyramid::add(const zzp_frame& f, int first_level, int last_level) {
+    for (int level = std::max(first_level, 1); level <= std::min(last_level, kPyramidLevels); ++level) {
         int64_t w = level_width(interval_ns_, level);
-        int64_t start = floor_div(f.start_wall_ns, w) * w;
         auto& nodes = levels_[static_cast<size_t>(level - 1)];
+        // Usually the frame falls in the last node: no division needed.
+        if (!nodes.empty() && f.start_wall_ns >= nodes.back().start_ns && f.start_wall_ns - nodes.back().start_ns < w) {
+            nodes.back().add(f);
+            continue;
+        }
+        int64_t start = floor_div(f.start_wall_ns, w) * w;
         // Frames arrive in time order almost always: the last node is the one to extend.
         if (nodes.empty() || nodes.back().start_ns < start) {
             nodes.push_back(Summary{});

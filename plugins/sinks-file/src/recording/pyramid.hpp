@@ -70,6 +70,8 @@ public:
     explicit Pyramid(int64_t interval_ns = 100'000'000) : interval_ns_(interval_ns) {}
     int64_t interval_ns() const { return interval_ns_; }
     void add(const zzp_frame& f);
+    // Add to levels first..last only (a reader building a level that the file does not store).
+    void add(const zzp_frame& f, int first_level, int last_level);
     // Nodes of level 1..4, sorted by start.
     const std::vector<Summary>& level(int level) const { return levels_[static_cast<size_t>(level - 1)]; }
     void set_level(int level, std::vector<Summary> nodes) { levels_[static_cast<size_t>(level - 1)] = std::move(nodes); }

@@ -31,6 +31,9 @@ public:
         if (c >= 0 && static_cast<uint64_t>(c) < table_.size()) return table_[static_cast<size_t>(c)];
         return decode_slow(c);
     }
+    // The decoding table, for bulk decoders: codes 0 .. table_size() − 1 decode to table()[code].
+    const int64_t* table() const { return table_.data(); }
+    uint64_t table_size() const { return table_.size(); }
     // What a stored value reads back as.
     int64_t round_trip(int64_t v) const { return decode(encode(v)); }
 

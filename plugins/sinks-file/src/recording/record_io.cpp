@@ -67,7 +67,9 @@ std::string make_record(RecordType type, int64_t t_first, int64_t t_last, std::s
     if (compress_level > 0 && raw.size() > 64) {
         payload.resize(ZSTD_compressBound(raw.size()));
         size_t n = ZSTD_compress(payload.data(), payload.size(), raw.data(), raw.size(), compress_level);
-        if (!ZSTD_isError(n) && n < raw.size()) {
+        // Only when it pays: a payload that is already dense (Rice-coded frame columns) stays
+        // raw, which spares every reader the decompression.
+        if (!ZSTD_isError(n) && n < raw.size() - raw.size() / 16) {
             payload.resize(n);
             flags |= kRecordZstd;
         } else {
@@ -106,7 +108,9 @@ bool parse_frame(const char* b, uint64_t offset, RecordFrame& out) {
     return true;
 }
 
-std::string decode_payload(const RecordFrame& f, const char* payload) {
+namespace {
+
+void check_crc(const RecordFrame& f, const char* payload) {
     char frame[kRecordFrameSize];
     frame[0] = 'z';
     frame[1] = 'r';
@@ -120,6 +124,20 @@ std::string decode_payload(const RecordFrame& f, const char* payload) {
         throw FormatError("checksum mismatch in the " + std::string(record_type_name(f.type)) + " record at byte " +
                               std::to_string(f.offset),
                           f.offset);
+}
+
+}  // namespace
+
+void decode_payload_in_place(const RecordFrame& f, std::string& payload) {
+    if ((f.flags & kRecordZstd) || payload.size() != f.payload_size) {
+        payload = decode_payload(f, payload.data());
+        return;
+    }
+    check_crc(f, payload.data());  // not compressed: the stored bytes are the payload
+}
+
+std::string decode_payload(const RecordFrame& f, const char* payload) {
+    check_crc(f, payload);
     if (!(f.flags & kRecordZstd)) return std::string(payload, f.payload_size);
     std::string raw(f.raw_size, '\0');
     size_t n = ZSTD_decompress(raw.data(), raw.size(), payload, f.payload_size);

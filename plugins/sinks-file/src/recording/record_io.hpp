@@ -39,6 +39,9 @@ bool parse_frame(const char* bytes, uint64_t offset, RecordFrame& out);
 // The raw (decompressed) payload of a record whose frame and payload bytes are given. Checks the
 // CRC; throws FormatError naming the record's offset when it does not match.
 std::string decode_payload(const RecordFrame& frame, const char* payload);
+// The same, in place: `payload` holds the stored bytes and receives the raw payload (no copy
+// when the record is not compressed).
+void decode_payload_in_place(const RecordFrame& frame, std::string& payload);
 
 bool known_record_type(uint8_t type);
 const char* record_type_name(RecordType type);
