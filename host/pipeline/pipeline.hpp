@@ -48,7 +48,10 @@ struct PipelineOptions {
     int64_t settle_timeout_ns = 5'000'000'000;
     uint64_t queue_limit_bytes = 64ull << 20;  // per sink, host.queue_limit
     uint32_t max_batch_records = 4096;
-    int64_t flush_interval_ns = 1'000'000'000;
+    // Periodic flush while data flows (also at stop, swap and queue pressure). Sinks decide
+    // their own durability cadence between flushes (the recorder's fsync_interval), so this is
+    // long: a 1 s flush would cut the recorder's chunks to 1 s and cost a third more space.
+    int64_t flush_interval_ns = 10'000'000'000;
     std::shared_ptr<Clock> clock;       // nullptr: the real clock
     TargetRegistry* registry = nullptr;  // nullptr: TargetRegistry::global()
 };

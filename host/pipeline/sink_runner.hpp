@@ -42,7 +42,10 @@ namespace zzp::host {
 struct SinkRunnerOptions {
     uint64_t queue_limit_bytes = 64ull << 20;
     uint32_t max_batch_records = 4096;
-    int64_t flush_interval_ns = 1'000'000'000;
+    // Periodic flush while data flows (also at stop, swap and queue pressure). Sinks decide
+    // their own durability cadence between flushes (the recorder's fsync_interval), so this is
+    // long: a 1 s flush would cut the recorder's chunks to 1 s and cost a third more space.
+    int64_t flush_interval_ns = 10'000'000'000;
     int64_t min_backoff_ns = 10'000'000;
     int64_t max_backoff_ns = 1'000'000'000;
     bool lossy = false;  // viewers

@@ -231,16 +231,6 @@ void read_group(const std::array<ColumnHead, kColumnCount>& head, int first, int
     }
 }
 
-std::string& scratch_bytes() {
-    thread_local std::string s;
-    return s;
-}
-
-// Scratch arrays reused across calls: decoding allocates nothing per frame or per chunk.
-std::vector<int64_t>& scratch() {
-    thread_local std::vector<int64_t> s;
-    return s;
-}
 
 // The frame fields of the count columns (kInterval is separate: int64).
 uint32_t zzp_frame::*count_field(int column) {
@@ -318,6 +308,10 @@ void decode_frame_columns_v2(std::string_view columns, uint32_t target, uint64_t
                              const Quantizer& q, std::vector<zzp_frame>& out) {
     if (n == 0) return;
     if (n > kMaxSectionFrames) throw FormatError("a frame section claims more than 65536 frames", 0);
+    // Working storage for this section: one allocation each, none per frame. Not thread_local:
+    // a thread_local with a destructor pins the plugin library, so a hot swap could not unload it.
+    std::string padded;
+    std::vector<int64_t> s;
     const char* pos = columns.data();
     const char* end = pos + columns.size();
     const int64_t base = unzigzag(read_varint(pos, end));
@@ -351,7 +345,6 @@ void decode_frame_columns_v2(std::string_view columns, uint32_t target, uint64_t
         }
         len[kStreams - 1] = left;
         // The streams, copied with zero padding so refills never check for the end.
-        auto& padded = scratch_bytes();
         padded.assign(pos, end);
         padded.resize(padded.size() + 16, '\0');
         const char* p = padded.data();
@@ -362,8 +355,7 @@ void decode_frame_columns_v2(std::string_view columns, uint32_t target, uint64_t
         }
     }
 
-    auto& s = scratch();
-    if (s.size() < kColumnCount * n) s.resize(kColumnCount * n);
+    s.resize(kColumnCount * n);
     int64_t* a[kColumnCount];
     for (int c = 0; c < kColumnCount; ++c) a[c] = s.data() + static_cast<size_t>(c) * n;
     // Columns that vary per row; the others are taken from a template frame.
