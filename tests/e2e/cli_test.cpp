@@ -176,12 +176,16 @@ TEST(Pipeline, UdpEchoIntoTheRecorderRecordsEverySampleOnce) {
     if (!has_plugin("zzp-udp-echo.so") || !has_plugin("zzp-file.so")) GTEST_SKIP() << "plugins not built";
     const std::string tool = std::string(ZZP_BUILD_DIR) + "/bin/zzprobe-file";
     TempDir dir;
+    // The responder runs as its own process (as on a far host), so it outlives the probe's stop
+    // and answers the last attempts in flight.
+    const std::string responder = std::string(ZZP_BUILD_DIR) + "/bin/zzprobe-udp-responder";
     dir.write("p.toml",
-              "[[probe]]\nid = \"responder\"\nplugin = \"udp-echo-responder\"\nlisten = [\"127.0.0.1:47931\"]\n"
               "[[probe]]\nid = \"echo\"\nplugin = \"udp-echo\"\ntargets = [\"127.0.0.1:47931\"]\nrate = 100.0\n"
               "[[sink]]\nid = \"rec\"\nplugin = \"file\"\ndirectory = \"" + dir.file("rec") +
-                  "\"\nsamples = true\ninputs = [\"echo\"]\n");
-    auto run = run_shell(kHost + " run -c " + dir.file("p.toml") + " --duration 3s", 60);
+                  "\"\nsamples = true\n");
+    auto run = run_shell("(" + responder + " --listen 127.0.0.1:47931 & r=$!; sleep 0.3; " + kHost + " run -c " +
+                             dir.file("p.toml") + " --duration 3s; rc=$?; kill $r; exit $rc)",
+                         60);
     ASSERT_EQ(run.exit_code, 0) << run.output;
 
     auto verify = run_shell(tool + " verify " + dir.file("rec") + "/*.zzr");
