@@ -9,7 +9,7 @@ PACKAGES=(
   libmsgpack-cxx-dev libtomlplusplus-dev libzstd-dev libssl-dev libsodium-dev
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
-  iproute2 iputils-ping socat tcpdump fping oping libcap2-bin procps
+  iproute2 iputils-ping socat tcpdump fping oping libcap2-bin procps prometheus
 )
 # Viewer stack (plugins/viewer-gl) and headless testing of it.
 PACKAGES+=(libglfw3-dev libepoxy-dev libimgui-dev libstb-dev libegl-dev fonts-dejavu-core xvfb xauth)
