@@ -86,7 +86,7 @@ bool SinkRunner::wait_for_room(Lock& lock, size_t bytes) {
     if (bytes_ + bytes <= options_.queue_limit_bytes || bytes_ == 0) return true;
     ++counters_.backpressure_waits;
     const int64_t now = mono_now();
-    if (now - last_full_warning_mono_ >= 10'000'000'000) {
+    if (last_full_warning_mono_ == INT64_MIN || now - last_full_warning_mono_ >= 10'000'000'000) {
         last_full_warning_mono_ = now;
         log_warn(origin_, "sink queue full (" + std::to_string(queue_.size()) + " batches, " + mib(bytes_) + " of " +
                               mib(options_.queue_limit_bytes) + "): probes wait until this sink catches up; raise "

@@ -117,7 +117,10 @@ TEST(ProbeImpaired, ForeignDatagramsAreCountedNotReported) {
     uint64_t replies = counters["replies"];
     EXPECT_GT(replies, 15u);
     EXPECT_EQ(counters["duplicates"], 0u) << "a foreign datagram was taken for a duplicate";
-    EXPECT_EQ(counters["foreign"], 3 * replies);
+    // Each answered request brings 3 foreign datagrams; around stop, one request's reply and its
+    // foreign companions can fall on either side of the socket closing.
+    EXPECT_GE(counters["foreign"] + 3, 3 * replies);
+    EXPECT_LE(counters["foreign"], 3 * (replies + 1));
 }
 
 TEST(ProbeMarking, DscpIsWrittenIntoTosAndTrafficClass) {
