@@ -10,8 +10,9 @@ export ZZP_BUILD_DIR="${ZZP_BUILD_DIR:-$root/build-test}"
 export ZZP_BUILD_TYPE="${ZZP_BUILD_TYPE:-Debug}"
 "$root/scripts/build.sh" -DZZP_SANITIZE="${ZZP_SANITIZE:-ON}" -DZZP_BUILD_TESTS=ON -DZZP_BUILD_BENCH=OFF \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1"
-# Sanitizer settings: leaks are errors; plugins are dlclose'd, so keep symbolization working.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0}"
+# Sanitizer settings: leaks are errors. (No fast_unwind_on_malloc=0: its slow unwinder deadlocks
+# against llvmpipe registering JIT frames in the viewer tests.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$ZZP_BUILD_DIR"
 exec ctest --output-on-failure -j"$(nproc)" --timeout 600 "$@"
