@@ -54,6 +54,24 @@ Pipeline::Pipeline(std::vector<InstanceSpec> specs, PipelineOptions options)
     }
 }
 
+namespace {
+
+// What a hung plugin may still be using is never freed, but it stays reachable from here: it is
+// kept on purpose, not leaked (and LeakSanitizer can tell the difference).
+struct Quarantine {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<SinkRunner>> runners;
+    std::vector<std::unique_ptr<InstanceHandle>> instances;
+    std::vector<std::unique_ptr<HostTable>> hosts;
+};
+
+Quarantine& quarantine() {
+    static Quarantine* q = new Quarantine();  // never destroyed: its contents must outlive exit
+    return *q;
+}
+
+}  // namespace
+
 Pipeline::~Pipeline() {
     if (opened_ && !stopped_) stop(clock_->mono_ns() + 5'000'000'000);
     stop_thread();
@@ -61,15 +79,17 @@ Pipeline::~Pipeline() {
     // Instances first (their host tables must outlive them), then the rest.
     for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
         if (it->runner && it->runner->hung()) {
-            (void)it->runner.release();  // its thread still runs in the plugin: keep both alive
-            (void)it->instance.release();
-            (void)it->host.release();
+            std::lock_guard lock(quarantine().mutex);  // its thread still runs in the plugin: keep both alive
+            quarantine().runners.push_back(std::move(it->runner));
+            quarantine().instances.push_back(std::move(it->instance));
+            quarantine().hosts.push_back(std::move(it->host));
             continue;
         }
         it->runner.reset();
         if (it->instance && it->instance->hung()) {
-            (void)it->instance.release();  // never destroy an instance that missed its stop
-            (void)it->host.release();
+            std::lock_guard lock(quarantine().mutex);  // never destroy an instance that missed its stop
+            quarantine().instances.push_back(std::move(it->instance));
+            quarantine().hosts.push_back(std::move(it->host));
             continue;
         }
         it->instance.reset();
