@@ -164,7 +164,9 @@ TEST_P(IcmpNetns, ImpairedRepliesMatchTheResponderLog) {
     ASSERT_FALSE(excess.empty());
     std::sort(excess.begin(), excess.end());
     int64_t median = excess[excess.size() / 2], p95 = excess[excess.size() * 95 / 100];
-    EXPECT_GE(excess.front(), -100'000) << "RTT shorter than the responder's own delay";
+    // The responder logs its delay from its own clock reads; on a loaded machine those can trail
+    // the real send by a few hundred µs, so the bound is 1 ms, not exact.
+    EXPECT_GE(excess.front(), -1'000'000) << "RTT shorter than the responder's own delay";
     EXPECT_LT(median, 500'000) << "median RTT excess over the responder delay, ns";
     EXPECT_LT(p95, 3'000'000) << "p95 RTT excess, ns";
 }
