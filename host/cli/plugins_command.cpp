@@ -54,11 +54,7 @@ int plugins_command(const std::vector<std::string>& args) {
     if (!parse_command_line("plugins", "zzprobe plugins [ID] [--plugin-dir DIR]...", args, options, positional, vm, &code))
         return code;
 
-    std::vector<std::filesystem::path> dirs;
-    if (vm.count("plugin-dir"))
-        for (const auto& d : vm["plugin-dir"].as<std::vector<std::string>>()) dirs.emplace_back(d);
-    PluginCatalog catalog = PluginCatalog::scan(dirs);
-    for (const std::string& w : catalog.warnings()) std::fprintf(stderr, "zzprobe: warning: %s\n", w.c_str());
+    PluginCatalog catalog = PluginCatalog::scan(plugin_dirs_option(vm));
     for (const LoadError& p : catalog.problems()) std::fprintf(stderr, "zzprobe: warning: skipped %s", p.text().c_str());
 
     if (!vm.count("id")) {

@@ -84,7 +84,7 @@ PreparedPipeline prepare_pipeline(const std::filesystem::path& config_path,
     std::vector<std::filesystem::path> dirs = extra_plugin_dirs;
     for (const auto& d : out.parsed.config.host.plugin_dirs) dirs.push_back(d);
     PluginCatalog catalog = PluginCatalog::scan(dirs);
-    for (const std::string& w : catalog.warnings()) out.notes.push_back(w);
+    // Shadowed plugin ids are already logged by the catalog itself.
 
     for (InstanceConfig& instance : out.parsed.config.instances) {
         ResolvedInstance r = resolve(instance, catalog, out.diagnostics);
