@@ -33,6 +33,12 @@ double cpu_seconds() {
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+long voluntary_switches() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_nvcsw;
+}
+
 double now_seconds() { return static_cast<double>(real_clock()->mono_ns()) / 1e9; }
 
 // A sink that keeps nothing: what is left is the host's own cost.
@@ -40,6 +46,13 @@ class NullSink : public zzp::Sink {
 public:
     uint32_t accepts() const override { return ZZP_ACCEPT_SAMPLES | ZZP_ACCEPT_FRAMES_FINAL; }
     zzp_status write(const zzp_batch&) override { return ZZP_OK; }
+};
+
+// The same, but taking every live publication (like the console or the stream sink): the host
+// then hands frames over at every interval end.
+class LiveNullSink : public NullSink {
+public:
+    uint32_t accepts() const override { return ZZP_ACCEPT_SAMPLES | ZZP_ACCEPT_FRAMES_LIVE | ZZP_ACCEPT_FRAMES_FINAL; }
 };
 
 // Hands its host table out so the benchmark thread can emit through the real host path.
@@ -101,6 +114,7 @@ const zzp_config_key kKeys[] = {zzp::key("unused", ZZP_CFG_INT, "0", "none")};
 const zzp_plugin_descriptor kHandout = zzp::describe(ZZP_KIND_PROBE, "bench-probe", "bench", "1.0.0", "", kKeys, "");
 const zzp_plugin_descriptor kTimer = zzp::describe(ZZP_KIND_PROBE, "bench-timer", "bench", "1.0.0", "", kKeys, "");
 const zzp_plugin_descriptor kNull = zzp::describe(ZZP_KIND_SINK, "null-sink", "null", "1.0.0", "", kKeys, "");
+const zzp_plugin_descriptor kLiveNull = zzp::describe(ZZP_KIND_SINK, "live-null-sink", "live null", "1.0.0", "", kKeys, "");
 
 // A realistic mix: many targets, SENT + settle pairs, ~2 % loss, settles a little after sends.
 // `attempt_rate` attempts per second of synthetic time across all targets.
@@ -203,31 +217,48 @@ int run_throughput(size_t total) {
     return r.clean ? 0 : 1;
 }
 
-int run_idle(double seconds) {
+int run_idle_once(double seconds, bool live) {
     TargetRegistry registry;
     PipelineOptions o;
     o.registry = &registry;
     std::vector<InstanceSpec> specs;
     specs.push_back({ZZP_KIND_PROBE, "probe", "bench-timer", {},
                      zzp::test::InProcessInstance::factory(kTimer, zzp::entry<TimerProbe>(kTimer), "probe"), nullptr});
-    specs.push_back({ZZP_KIND_SINK, "null", "null-sink", {},
-                     zzp::test::InProcessInstance::factory(kNull, zzp::entry<NullSink>(kNull), "null"), nullptr});
+    if (live)
+        specs.push_back({ZZP_KIND_SINK, "null", "null-sink", {},
+                         zzp::test::InProcessInstance::factory(kLiveNull, zzp::entry<LiveNullSink>(kLiveNull), "null"), nullptr});
+    else
+        specs.push_back({ZZP_KIND_SINK, "null", "null-sink", {},
+                         zzp::test::InProcessInstance::factory(kNull, zzp::entry<NullSink>(kNull), "null"), nullptr});
     Pipeline p(std::move(specs), o);
     std::vector<PipelineError> errors;
     if (!p.open(errors) || !p.start(errors)) {
         std::fprintf(stderr, "bench_pipeline: pipeline failed to start\n");
         return 1;
     }
+    // Measure from the first full second: thread start-up and the first passes are not idle.
+    p.wait_for_stop_request(1'000'000'000);
     const double cpu0 = cpu_seconds();
+    const long switches0 = voluntary_switches();
     const double t0 = now_seconds();
     p.wait_for_stop_request(static_cast<int64_t>(seconds * 1e9));
     const double cpu = cpu_seconds() - cpu0;
+    const long switches = voluntary_switches() - switches0;
     const double dt = now_seconds() - t0;
     p.stop(real_clock()->mono_ns() + 5'000'000'000);
     auto sinks = p.sink_counters();
-    std::printf("idle host CPU: %.4f %% of one core over %.0f s (10 echo/s probe, null sink, %llu records written)  [target < 0.1 %%]\n",
-                100.0 * cpu / dt, dt, static_cast<unsigned long long>(sinks.empty() ? 0 : sinks[0].second.written));
+    std::printf("idle host CPU, %s: %.4f %% of one core over %.0f s, %.1f wake-ups/s (probe: 10), %.1f us CPU per wake-up "
+                "(10 echo/s probe, null sink, %llu records written)  [target < 0.1 %%]\n",
+                live ? "sink taking live frames (every 100 ms)" : "sink taking final frames (batch_delay 1 s)",
+                100.0 * cpu / dt, dt, static_cast<double>(switches) / dt, switches ? cpu * 1e6 / static_cast<double>(switches) : 0.0,
+                static_cast<unsigned long long>(sinks.empty() ? 0 : sinks[0].second.written));
     return 0;
+}
+
+int run_idle(double seconds) {
+    int rc = run_idle_once(seconds, false);
+    rc |= run_idle_once(seconds, true);
+    return rc;
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ PipelineBuild build_pipeline(const PreparedPipeline& prepared) {
     out.options.frame_interval_ns = host.frame_interval.count();
     out.options.settle_timeout_ns = host.settle_timeout.count();
     out.options.queue_limit_bytes = host.queue_limit_bytes;
+    out.options.batch_delay_ns = host.batch_delay.count();
     return out;
 }
 

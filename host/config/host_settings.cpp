@@ -15,6 +15,8 @@ constexpr nanoseconds kMinInterval = std::chrono::milliseconds(1);
 constexpr nanoseconds kMaxInterval = std::chrono::hours(1);
 constexpr uint64_t kMinQueueLimit = 1ULL << 20;  // 1MiB: room for a few batches
 constexpr uint64_t kMaxQueueLimit = 1ULL << 40;  // 1TiB
+// swap_probation_batches: a billion batches is weeks at any sane rate; beyond is a typo.
+constexpr int64_t kMaxProbationBatches = 1'000'000'000;
 // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
 constexpr size_t kMaxSocketPath = 107;
 
@@ -24,7 +26,8 @@ constexpr const char* kHost = "[host]";
 
 const std::vector<std::string>& host_key_names() {
     static const std::vector<std::string> names{"plugin_dirs", "frame_interval", "settle_timeout", "queue_limit",
-                                                "control_socket"};
+                                                "control_socket", "batch_delay", "swap_probation",
+                                                "swap_probation_batches"};
     return names;
 }
 
@@ -61,8 +64,23 @@ void HostSettingsParser::parse(const toml::node& host_node, toml::source_positio
             read_duration(name, value, at, settings_.settle_timeout);
         else if (name == "queue_limit")
             read_queue_limit(value, at);
+        else if (name == "batch_delay") {
+            read_duration(name, value, at, settings_.batch_delay);
+            if (settings_.batch_delay > HostSettings::kMaxBatchDelay) {
+                error(at, name, "batch_delay " + format_duration(settings_.batch_delay.count()) + " is above the maximum of 60s",
+                      "sinks would hold a minute of data only in memory; e.g. batch_delay = \"1s\"");
+                settings_.batch_delay = HostSettings::kDefaultBatchDelay;
+            }
+        }
         else if (name == "control_socket")
             read_control_socket(value, at);
+        else if (name == "swap_probation") {
+            // Same form and range as the other durations; left unset (the CLI default) on error.
+            nanoseconds probation{-1};
+            read_duration(name, value, at, probation);
+            if (probation.count() >= 0) settings_.swap_probation = probation;
+        } else if (name == "swap_probation_batches")
+            read_swap_probation_batches(value, at);
         else {
             std::string hint = "the [host] keys are " + quoted_list(host_key_names());
             if (auto match = closest_match(name, host_key_names())) hint = "did you mean '" + *match + "'?";
@@ -147,6 +165,23 @@ void HostSettingsParser::read_queue_limit(const toml::node& value, toml::source_
         return;
     }
     settings_.queue_limit_bytes = *parsed;
+}
+
+void HostSettingsParser::read_swap_probation_batches(const toml::node& value, toml::source_position where) {
+    const auto* integer = value.as_integer();
+    if (integer == nullptr) {
+        error(where, "swap_probation_batches", "expected a whole number of batches, found " + describe_value(value),
+              "a number without quotes, e.g. swap_probation_batches = 100");
+        return;
+    }
+    const int64_t n = integer->get();
+    if (n < 0 || n > kMaxProbationBatches) {
+        error(where, "swap_probation_batches",
+              std::to_string(n) + " is out of range: expected 0 to " + std::to_string(kMaxProbationBatches),
+              "0 (or leaving the key out) ends probation by time only (swap_probation)");
+        return;
+    }
+    settings_.swap_probation_batches = static_cast<uint64_t>(n);
 }
 
 void HostSettingsParser::read_control_socket(const toml::node& value, toml::source_position where) {

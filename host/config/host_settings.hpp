@@ -32,6 +32,7 @@ private:
                        std::chrono::nanoseconds& out);
     void read_queue_limit(const toml::node& value, toml::source_position where);
     void read_control_socket(const toml::node& value, toml::source_position where);
+    void read_swap_probation_batches(const toml::node& value, toml::source_position where);
     std::filesystem::path resolve(const std::string& path) const;
 
     HostSettings& settings_;

@@ -31,6 +31,8 @@ struct HostSettings {
     static constexpr std::chrono::nanoseconds kDefaultFrameInterval = std::chrono::milliseconds(100);
     static constexpr std::chrono::nanoseconds kDefaultSettleTimeout = std::chrono::seconds(10);
     static constexpr uint64_t kDefaultQueueLimit = 64ULL << 20;  // 64MiB
+    static constexpr std::chrono::nanoseconds kDefaultBatchDelay = std::chrono::seconds(1);
+    static constexpr std::chrono::nanoseconds kMaxBatchDelay = std::chrono::seconds(60);
 
     // Absolute, normalised; relative entries resolved against the config file's folder. Empty
     // when the file names none (the CLI then uses its built-in plugin directory).
@@ -38,7 +40,14 @@ struct HostSettings {
     std::chrono::nanoseconds frame_interval = kDefaultFrameInterval;
     std::chrono::nanoseconds settle_timeout = kDefaultSettleTimeout;
     uint64_t queue_limit_bytes = kDefaultQueueLimit;
+    // How long final frames and samples may wait before they are handed to sinks when nothing
+    // in the pipeline shows frames live (no viewer, no sink taking live frames): fewer wake-ups.
+    std::chrono::nanoseconds batch_delay = kDefaultBatchDelay;
     std::optional<std::filesystem::path> control_socket;  // absolute when set
+    // Hot swap probation (docs/HOT_SWAP.md): unset, `zzprobe run` uses its defaults (2s, time
+    // only); its --swap-probation / --swap-probation-batches options override these.
+    std::optional<std::chrono::nanoseconds> swap_probation;
+    std::optional<uint64_t> swap_probation_batches;  // 0: time only
 };
 
 struct InstanceConfig {

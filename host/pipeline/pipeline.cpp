@@ -12,6 +12,9 @@ namespace {
 // waits for it (it only falls behind while a sink that takes frames is full).
 constexpr size_t kMaxIngestSamples = size_t{1} << 20;
 constexpr size_t kWakeIngestSamples = 16384;
+// While samples keep coming (within this window), the pipeline thread wakes on every interval
+// boundary instead of being woken by each emit.
+constexpr int64_t kActiveWindowNs = 5'000'000'000;
 
 zzp_error fresh_error() {
     zzp_error e{};
@@ -152,6 +155,7 @@ bool Pipeline::open(std::vector<PipelineError>& errors) {
 
 void Pipeline::build_routes() {
     routes_.assign(nodes_.size(), std::vector<uint8_t>(nodes_.size(), 0));
+    live_consumers_ = false;
     for (size_t s = 0; s < nodes_.size(); ++s) {
         Node& sink = nodes_[s];
         if (sink.spec.kind == ZZP_KIND_PROBE) continue;
@@ -160,9 +164,11 @@ void Pipeline::build_routes() {
         ro.max_batch_records = options_.max_batch_records;
         ro.flush_interval_ns = options_.flush_interval_ns;
         ro.lossy = sink.spec.kind == ZZP_KIND_VIEWER;
+        ro.wake_on_samples = false;  // frame_loop kicks every runner once per pass
         ro.clock = clock_;
         ro.find_target = [reg = registry_](uint32_t id) { return reg->find(id); };
         sink.runner = std::make_unique<SinkRunner>(sink.instance.get(), std::move(ro));
+        if (sink.runner->takes_live_frames()) live_consumers_ = true;
         for (size_t p = 0; p < nodes_.size(); ++p) {
             const Node& probe = nodes_[p];
             if (probe.spec.kind != ZZP_KIND_PROBE) continue;
@@ -261,8 +267,10 @@ void Pipeline::ingest(size_t slot, const zzp_sample* samples, uint32_t count) {
 
 void Pipeline::frame_loop() {
     // Frames are published this long after their interval ends: a probe reads the clock, then
-    // emits, so a sample sent just before a boundary may reach the ingest just after it.
-    const int64_t publish_lag = std::min<int64_t>(options_.frame_interval_ns / 4, 10'000'000);
+    // emits, so a sample sent just before a boundary may reach the ingest just after it. Kept
+    // short because live viewers wait for it (a frame on a subscriber within 2 ms of its
+    // interval's end); a sample later than this only makes the next live revision.
+    const int64_t publish_lag = std::min<int64_t>(options_.frame_interval_ns / 4, 1'000'000);
     for (;;) {
         const uint64_t generation = clock_generation_.load();
         // Read before the swap (and never under ingest_mutex_, see the clock listener).
@@ -270,7 +278,21 @@ void Pipeline::frame_loop() {
         bool stopping = false;
         {
             std::unique_lock lock(ingest_mutex_);
-            const int64_t due = builder_.next_deadline();
+            int64_t due = builder_.next_deadline();
+            // The builder's deadline only knows the frames already open (an open frame's settle
+            // deadline can be seconds away); samples waiting in ingest_ open new ones, and their
+            // emitters do not wake this thread. So while samples flow, the next interval end is
+            // due as well.
+            if (!clock_->is_manual() && now - last_work_wall_ < kActiveWindowNs)
+                due = std::min(due, builder_.interval_start(now) + builder_.interval_ns());
+            if (!live_consumers_ && due != FrameBuilder::kNever && !clock_->is_manual() &&
+                options_.batch_delay_ns > builder_.interval_ns()) {
+                // Nobody watches frames live: wait for the next batch_delay boundary (wall-clock
+                // aligned) and do every interval that ended meanwhile in one pass.
+                const int64_t step = options_.batch_delay_ns;
+                const int64_t r = last_pass_wall_ % step;
+                due = std::max(due, last_pass_wall_ - (r < 0 ? r + step : r) + step);
+            }
             if (ingest_.empty() && !thread_stop_ && now < due) {
                 auto woken = [&] { return !ingest_.empty() || thread_stop_ || clock_generation_.load() != generation; };
                 untimed_wait_ = clock_->is_manual() || due == FrameBuilder::kNever;
@@ -279,16 +301,22 @@ void Pipeline::frame_loop() {
                 untimed_wait_ = false;
                 continue;
             }
+            const bool producers_may_wait = ingest_.size() >= kMaxIngestSamples;
             work_.swap(ingest_);
             stopping = thread_stop_;
-            ingest_room_cv_.notify_all();
+            if (producers_may_wait) ingest_room_cv_.notify_all();
         }
+        if (!work_.empty()) last_work_wall_ = now;
+        last_pass_wall_ = now;
         builder_.push(work_.data(), work_.size());
         work_.clear();
         builder_.advance(now, frames_out_);
         if (stopping) builder_.finalize_all(frames_out_);
         if (!frames_out_.empty()) publish(frames_out_);
         frames_out_.clear();
+        // Samples queued for sinks since the last pass go out now (see wake_on_samples).
+        for (Node& n : nodes_)
+            if (n.runner) n.runner->kick();
         {
             std::lock_guard lock(status_mutex_);
             builder_counters_ = builder_.counters();

@@ -52,6 +52,11 @@ struct PipelineOptions {
     // their own durability cadence between flushes (the recorder's fsync_interval), so this is
     // long: a 1 s flush would cut the recorder's chunks to 1 s and cost a third more space.
     int64_t flush_interval_ns = 10'000'000'000;
+    // With no live consumer (viewer or sink taking live frames), final frames and samples are
+    // handed to sinks once per batch_delay rather than once per frame interval ([host]
+    // batch_delay): an idle host then wakes its frame thread and each sink once a second.
+    // Values up to the frame interval mean "every interval". Never applies with a manual clock.
+    int64_t batch_delay_ns = 1'000'000'000;
     std::shared_ptr<Clock> clock;       // nullptr: the real clock
     TargetRegistry* registry = nullptr;  // nullptr: TargetRegistry::global()
 };
@@ -168,6 +173,9 @@ private:
     std::vector<zzp_frame> frames_scratch_;
     FrameBuilderCounters reported_;
     int64_t last_late_report_mono_ = 0;
+    int64_t last_work_wall_ = INT64_MIN / 2;  // when samples last arrived (pipeline clock, lagged)
+    bool live_consumers_ = true;                 // set by build_routes: some runner shows frames live
+    int64_t last_pass_wall_ = 0;                 // `now` of the last pass of frame_loop
 
     mutable std::mutex status_mutex_;
     FrameBuilderCounters builder_counters_;

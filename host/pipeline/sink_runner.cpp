@@ -76,7 +76,10 @@ QueuedBatch& SinkRunner::writable_tail(Lock&, uint32_t kind) {
     if (kind == ZZP_BATCH_SAMPLES) batch->samples.reserve(options_.max_batch_records);
     else batch->frames.reserve(std::min<uint32_t>(options_.max_batch_records, 1024));
     queue_.push_back(std::move(batch));
-    data_cv_.notify_one();
+    // Frames are what live consumers wait for: wake at once. Samples wait for the next kick()
+    // unless a whole batch is already waiting behind this one.
+    // The caller notifies after unlocking, so the woken dispatcher does not block on our lock.
+    if (kind != ZZP_BATCH_SAMPLES || options_.wake_on_samples || queue_.size() - written_ >= 2) wake_dispatcher_ = true;
     return *queue_.back();
 }
 
@@ -84,6 +87,8 @@ QueuedBatch& SinkRunner::writable_tail(Lock&, uint32_t kind) {
 // caller counts the records as unwritten). An empty queue always takes one record.
 bool SinkRunner::wait_for_room(Lock& lock, size_t bytes) {
     if (bytes_ + bytes <= options_.queue_limit_bytes || bytes_ == 0) return true;
+    wake_dispatcher_ = false;
+    data_cv_.notify_one();  // the dispatcher may be waiting for a kick that this producer holds up
     ++counters_.backpressure_waits;
     const int64_t now = mono_now();
     if (last_full_warning_mono_ == INT64_MIN || now - last_full_warning_mono_ >= 10'000'000'000) {
@@ -98,9 +103,20 @@ bool SinkRunner::wait_for_room(Lock& lock, size_t bytes) {
     return bytes_ + bytes <= options_.queue_limit_bytes || bytes_ == 0;
 }
 
+void SinkRunner::notify_after_unlock(Lock& lock) {
+    const bool wake = std::exchange(wake_dispatcher_, false);
+    lock.unlock();
+    if (wake) data_cv_.notify_one();
+}
+
 void SinkRunner::push_samples(const zzp_sample* samples, size_t count) {
     if (!wants_samples()) return;
     Lock lock(mutex_);
+    push_samples_locked(lock, samples, count);
+    notify_after_unlock(lock);
+}
+
+void SinkRunner::push_samples_locked(Lock& lock, const zzp_sample* samples, size_t count) {
     for (size_t i = 0; i < count; ++i) {
         if (samples[i].status == ZZP_SAMPLE_SENT) continue;
         if (exited_ || !wait_for_room(lock, sizeof(zzp_sample))) {
@@ -115,6 +131,15 @@ void SinkRunner::push_samples(const zzp_sample* samples, size_t count) {
         bytes_ += sizeof(zzp_sample);
         ++counters_.queued;
     }
+}
+
+void SinkRunner::kick() {
+    bool wake;
+    {
+        std::lock_guard lock(mutex_);
+        wake = written_ < queue_.size();
+    }
+    if (wake) data_cv_.notify_one();
 }
 
 void SinkRunner::drop_oldest_frames(size_t bytes_needed) {
@@ -135,6 +160,11 @@ void SinkRunner::drop_oldest_frames(size_t bytes_needed) {
 void SinkRunner::push_frames(const zzp_frame* frames, size_t count) {
     if (!(accepts_ & (ZZP_ACCEPT_FRAMES_LIVE | ZZP_ACCEPT_FRAMES_FINAL))) return;
     Lock lock(mutex_);
+    push_frames_locked(lock, frames, count);
+    notify_after_unlock(lock);
+}
+
+void SinkRunner::push_frames_locked(Lock& lock, const zzp_frame* frames, size_t count) {
     for (size_t i = 0; i < count; ++i) {
         if (!wants_frame(frames[i])) continue;
         if (options_.lossy) {

@@ -49,6 +49,11 @@ struct SinkRunnerOptions {
     int64_t min_backoff_ns = 10'000'000;
     int64_t max_backoff_ns = 1'000'000'000;
     bool lossy = false;  // viewers
+    // false: a new batch of samples does not wake the dispatcher by itself; the owner calls
+    // kick() once per frame interval instead (the pipeline does), so an idle pipeline wakes a
+    // sink once per interval rather than once per sample. A full batch, a full queue and any
+    // frame still wake it at once.
+    bool wake_on_samples = true;
     std::function<const TargetRecord*(uint32_t)> find_target;
     std::shared_ptr<Clock> clock;  // nullptr: the real clock
 };
@@ -96,7 +101,11 @@ public:
     // Queue the frames this instance accepts (FINAL ones for ACCEPT_FRAMES_FINAL, every
     // publication for ACCEPT_FRAMES_LIVE). [thread-safe]
     void push_frames(const zzp_frame* frames, size_t count);
+    // Wake the dispatcher if something is queued and not yet written. [thread-safe]
+    void kick();
     bool wants_samples() const { return accepts_ & ZZP_ACCEPT_SAMPLES; }
+    // A viewer, or a sink that takes every live publication: it wants frames as they happen.
+    bool takes_live_frames() const { return options_.lossy || (accepts_ & ZZP_ACCEPT_FRAMES_LIVE); }
     bool wants_frame(const zzp_frame& f) const {
         return (accepts_ & ZZP_ACCEPT_FRAMES_LIVE) || ((accepts_ & ZZP_ACCEPT_FRAMES_FINAL) && (f.flags & ZZP_FRAME_F_FINAL));
     }
@@ -128,6 +137,9 @@ public:
 
 private:
     using Lock = std::unique_lock<std::mutex>;
+    void push_samples_locked(Lock& lock, const zzp_sample* samples, size_t count);
+    void push_frames_locked(Lock& lock, const zzp_frame* frames, size_t count);
+    void notify_after_unlock(Lock& lock);
     void dispatch_loop();
     QueuedBatch& writable_tail(Lock& lock, uint32_t kind);
     bool wait_for_room(Lock& lock, size_t bytes);
@@ -166,6 +178,7 @@ private:
     int64_t last_full_warning_mono_ = INT64_MIN;
     bool paused_ = false;
     bool in_flight_ = false;
+    bool wake_dispatcher_ = false;  // a producer queued something the dispatcher must see now
     bool finishing_ = false;
     int64_t finish_deadline_ = INT64_MAX;
     bool exited_ = false;

@@ -46,6 +46,7 @@ struct SinkRecord {
 
 struct SinkLog {
     std::vector<SinkRecord> taken;          // batches taken (write returned OK)
+    std::vector<int64_t> taken_at_ns;       // steady clock at each taken batch
     std::vector<uint64_t> attempted_seqs;   // every write call's seq, in order
     std::vector<uint32_t> on_target_ids;
     std::vector<uint64_t> first_seq_per_target;  // unused by default
@@ -142,6 +143,7 @@ public:
         else r.frames.assign(b.frames, b.frames + b.count);
         std::lock_guard lock(TestWorld::get().mutex);
         log_->taken.push_back(std::move(r));
+        log_->taken_at_ns.push_back(std::chrono::steady_clock::now().time_since_epoch().count());
         TestWorld::get().cv.notify_all();
         return ZZP_OK;
     }
