@@ -38,6 +38,13 @@ constexpr int64_t kReopenIntervalNs = 1'000'000'000;
 constexpr int64_t kExpirySlackNs = 50'000'000;
 // The sender reads replies itself while its next wake-up is at most this far away.
 constexpr int64_t kSenderReadsWithinNs = 20'000'000;
+// While the sender reads, it reads at most this often (and always before settling timeouts):
+// at high rates one recvmmsg then takes the replies of several sends. Replies carry kernel
+// receive timestamps, so reading later changes no RTT; it only delays their emission a little.
+constexpr int64_t kReadRepliesEveryNs = 5'000'000;
+// A socket of a family nothing was sent to lately is read only this often (stray datagrams,
+// late replies): an IPv4-only probe does not pay a recvmmsg per wake-up on its IPv6 socket.
+constexpr int64_t kIdleFamilyReadNs = 1'000'000'000;
 // Slots due within this much after now go out in the same wake-up (slightly early) rather than
 // costing a wake-up each: bounds wake-ups to 20 000/s at high aggregate rates.
 constexpr int64_t kBatchAheadNs = 50'000;
@@ -164,6 +171,7 @@ void IcmpProbe::sender_main() {
     std::vector<zzp_sample> settled;
     settled.reserve(256);
 
+    int64_t last_send_mono[2] = {INT64_MIN / 2, INT64_MIN / 2};
     auto send_chunk = [&](uint64_t first, uint64_t end) {
         buf.samples.clear();
         buf.failures.clear();
@@ -220,6 +228,7 @@ void IcmpProbe::sender_main() {
                 }
         }
         for (int f = 0; f < 2; ++f) {
+            if (buf.count[f] > 0) last_send_mono[f] = send_mono;
             size_t done = 0;
             while (done < buf.count[f]) {
                 int r = sendmmsg(sockets_[f].fd, &buf.messages[f][done], static_cast<unsigned>(buf.count[f] - done), 0);
@@ -260,12 +269,24 @@ void IcmpProbe::sender_main() {
     ReceiveBuffers receive(std::max<size_t>(2048, kIcmpHeaderSize + config_.payload_size + 128));
     std::vector<zzp_sample> replies;
     replies.reserve(4 * kRecvBatch);
-    auto read_replies = [&] {
+    int64_t last_read_mono = INT64_MIN / 2;
+    int64_t last_family_read_mono[2] = {INT64_MIN / 2, INT64_MIN / 2};
+    const int64_t recent_send_ns = config_.timeout_ns + kIdleFamilyReadNs;  // late replies still come
+    // `all`: every socket, now (before a timeout is settled, before handing reading over).
+    auto read_replies = [&](bool all) {
         if (receiver_reads_) return;
+        const int64_t now = mono_now_ns();
+        if (!all && now - last_read_mono < kReadRepliesEveryNs) return;
+        last_read_mono = now;
         replies.clear();
-        for (int f = 0; f < 2; ++f)
-            if (sockets_[f].fd >= 0) drain_socket(f, receive, replies);
-        host().emit(replies.data(), static_cast<uint32_t>(replies.size()));
+        for (int f = 0; f < 2; ++f) {
+            if (sockets_[f].fd < 0) continue;
+            if (!all && now - last_send_mono[f] > recent_send_ns && now - last_family_read_mono[f] < kIdleFamilyReadNs)
+                continue;
+            last_family_read_mono[f] = now;
+            drain_socket(f, receive, replies);
+        }
+        if (!replies.empty()) host().emit(replies.data(), static_cast<uint32_t>(replies.size()));
     };
     int64_t last_stall_log = INT64_MIN / 2;
     for (;;) {
@@ -278,14 +299,14 @@ void IcmpProbe::sender_main() {
                                 next_expiry > INT64_MAX - kExpirySlackNs ? INT64_MAX : next_expiry + kExpirySlackNs);
         // Hand reading to the receiver before a long sleep; take it back when sends are frequent.
         if (wake - mono_now_ns() > kSenderReadsWithinNs) {
-            read_replies();
+            read_replies(true);
             set_receiver_reads(true);
         } else {
             set_receiver_reads(false);
         }
         if (!sleep_until_or_stop(&stop_word_, wake)) break;
-        read_replies();  // before expiring: a reply stamped in time must not be called lost
         int64_t now = mono_now_ns();
+        read_replies(now >= next_expiry);  // before expiring: a reply stamped in time must not be called lost
         uint64_t first = 0, end = 0;
         schedule.take_due(now + kBatchAheadNs, &first, &end);
         if (schedule.skipped() != stall_skips_ && now - last_stall_log >= kStallLogIntervalNs) {
@@ -301,7 +322,7 @@ void IcmpProbe::sender_main() {
     stall_skips_ = schedule.skipped();
     // Stopping: no more sends; let in-flight attempts reply or time out, within the host's deadline.
     // The receiver reads from now on (woken by replies, not by our schedule).
-    read_replies();
+    read_replies(true);
     set_receiver_reads(true);
     int64_t drain_until;
     {
@@ -317,7 +338,7 @@ void IcmpProbe::sender_main() {
         }
         if (next_expiry > drain_until) break;
         std::this_thread::sleep_until(to_steady(next_expiry));
-        read_replies();
+        read_replies(true);
         settle_timeouts(mono_now_ns());
     }
     settled.clear();
