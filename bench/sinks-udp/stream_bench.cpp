@@ -1,9 +1,17 @@
 // udp-stream benchmarks (prints figures with their targets; not a pass/fail test):
-//   1. latency: sink write() call -> client frame callback, loopback, p50/p99/max;
+//   1. latency: sink write() call -> client frame callback, loopback, p50/p99/max; and end to end
+//      through `zzprobe run` (interval end -> callback), split into the host's publish lag and
+//      the rest;
 //   2. CPU: 10 subscribers (in a child process) x 20 targets x 10 frames/s, sink process CPU;
 //   3. history: 1 h of 100 ms frames for 20 targets delivered to a new subscriber.
-// Usage: sinks_udp_bench [--quick]   (--quick shortens each run for a smoke test)
+// Usage: sinks_udp_bench [--quick] [latency] [e2e] [cpu] [history]   (--quick shortens each run for a
+// smoke test; naming sections runs only those)
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +40,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int64_t kInterval = 100'000'000;
+uint64_t g_replay_rate = 0;  // 0: the sink's default
 
 int64_t clock_ns(clockid_t id) {
     timespec ts;
@@ -99,7 +108,11 @@ struct BenchConfig {
             if (std::strcmp(p, "history") == 0) return *out = self->history == "1h" ? 3600'000'000'000 : 60'000'000'000, ZZP_OK;
             return ZZP_E_NOT_FOUND;
         };
-        table.get_size = [](const zzp_config*, const char*, uint64_t*) { return ZZP_E_NOT_FOUND; };
+        table.get_size = [](const zzp_config*, const char* p, uint64_t* out) {
+            // --replay-rate=BYTES overrides the sink's default (for experiments).
+            if (std::strcmp(p, "replay_rate") == 0 && g_replay_rate) return *out = g_replay_rate, ZZP_OK;
+            return ZZP_E_NOT_FOUND;
+        };
         table.get_length = [](const zzp_config*, const char*, uint64_t*) { return ZZP_E_NOT_FOUND; };
     }
 };
@@ -232,6 +245,99 @@ void bench_latency(bool quick) {
                 latencies.size(), pct(0.5), pct(0.99), pct(1.0));
 }
 
+// End to end through a real host: `zzprobe run` with the synthetic probe and the udp-stream
+// sink, a subscriber here. Measures, for each frame's first publication (revision 0), the time
+// from the end of its interval (host wall clock = ours) to the client callback, and splits it:
+// the host publishes a frame min(interval/4, 1 ms) after its interval ends (host/pipeline,
+// frame_loop's publish_lag); the rest is the host's sink queue + dispatcher, the sink and the
+// socket, i.e. what the latency figure above measures plus the dispatcher hand-off.
+void bench_end_to_end(bool quick) {
+#ifndef ZZP_HOST_EXE
+    (void)quick;
+    std::printf("end-to-end latency: skipped (no zzprobe host in this build)\n");
+#else
+    const std::string synthetic = std::string(ZZP_PLUGIN_OUTPUT_DIR) + "/zzp-synthetic.so";
+    if (access(synthetic.c_str(), R_OK) != 0) {
+        std::printf("end-to-end latency: skipped (plugins/synthetic not built)\n");
+        return;
+    }
+    char dir[] = "/tmp/zzp-stream-bench-XXXXXX";
+    if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp");
+    // A free port: bind, read it, close (the host binds it a moment later; loopback only).
+    uint16_t port = 0;
+    {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        close(fd);
+    }
+    const int seconds = quick ? 3 : 15;
+    const std::string config = std::string(dir) + "/e2e.toml";
+    {
+        FILE* f = std::fopen(config.c_str(), "w");
+        std::fprintf(f,
+                     "[[probe]]\nid = \"synth\"\nplugin = \"synthetic\"\n"
+                     "targets = [\"t1\", \"t2\", \"t3\", \"t4\", \"t5\"]\nrate = 50.0\nseed = 3\n\n"
+                     "[[sink]]\nid = \"live\"\nplugin = \"udp-stream\"\nlisten = \"127.0.0.1:%u\"\n",
+                     port);
+        std::fclose(f);
+    }
+    const std::string duration = std::to_string(seconds + 3) + "s";
+    pid_t host = fork();
+    if (host == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(ZZP_HOST_EXE, ZZP_HOST_EXE, "run", "-c", config.c_str(), "--no-watch", "--duration", duration.c_str(),
+              "-P", ZZP_PLUGIN_OUTPUT_DIR, static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    std::mutex m;
+    std::vector<int64_t> lat;
+    int64_t interval_ns = 0;
+    ClientOptions o;
+    o.server = *parse_udp_address("127.0.0.1:" + std::to_string(port), nullptr);
+    o.history_ns = 0;
+    // Subscribe once the host is up (a subscribe before it binds only waits for a retry), and
+    // count only intervals that end after that: the history snapshot is not live delivery.
+    std::this_thread::sleep_for(1s);
+    const int64_t from_wall = clock_ns(CLOCK_REALTIME) + 200'000'000;
+    StreamClient client(o, nullptr, [&](const zzp_frame& f) {
+        if (f.revision != 0 || f.start_wall_ns + f.interval_ns < from_wall) return;
+        int64_t now = clock_ns(CLOCK_REALTIME);
+        std::lock_guard lock(m);
+        interval_ns = f.interval_ns;
+        lat.push_back(now - (f.start_wall_ns + f.interval_ns));
+    });
+    client.start();
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    client.stop();
+    kill(host, SIGTERM);
+    waitpid(host, nullptr, 0);
+    (void)!std::system((std::string("rm -rf '") + dir + "'").c_str());
+    std::lock_guard lock(m);
+    if (lat.size() < 10) {
+        std::printf("end-to-end latency: only %zu frames arrived (host did not start?)\n", lat.size());
+        return;
+    }
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) { return static_cast<double>(lat[static_cast<size_t>(p * static_cast<double>(lat.size() - 1))]) / 1e3; };
+    // host/pipeline frame_loop: publish_lag = min(interval/4, 1 ms) since 395b465 (10 ms before).
+    const double lag_us = static_cast<double>(std::min<int64_t>(interval_ns / 4, 1'000'000)) / 1e3;
+    std::printf("latency interval end->callback through zzprobe run (synthetic -> udp-stream), %zu frames: p50 %.0f us, "
+                "p99 %.0f us, max %.0f us   [target p99 < 2000 us]\n",
+                lat.size(), pct(0.5), pct(0.99), pct(1.0));
+    std::printf("    of which the host's publish lag (min(interval/4, 1 ms), host/pipeline): %.0f us; the rest "
+                "(sink queue + dispatcher + sink + socket): p50 %.0f us, p99 %.0f us\n",
+                lag_us, pct(0.5) - lag_us, pct(0.99) - lag_us);
+#endif
+}
+
 void bench_cpu(bool quick) {
     const int seconds = quick ? 3 : 20;
     int to_child[2], from_child[2];
@@ -285,6 +391,17 @@ void bench_cpu(bool quick) {
                 10 * 20 * (2 * intervals - 2));
 }
 
+// Reads /proc/sys/net/core/<name> (rmem_default, rmem_max); 0 when unreadable.
+int sysctl_int(const char* name) {
+    std::string path = std::string("/proc/sys/net/core/") + name;
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) return 0;
+    int v = 0;
+    if (std::fscanf(f, "%d", &v) != 1) v = 0;
+    std::fclose(f);
+    return v;
+}
+
 void bench_history(bool quick) {
     Sink sink("1h");
     const int intervals = quick ? 3600 : 36000;  // 1 h of 100 ms frames (6 min with --quick)
@@ -293,35 +410,66 @@ void bench_history(bool quick) {
     for (int i = 0; i < intervals; ++i) sink.write(batch(base + i * kInterval, true));
     double fill_s = static_cast<double>(mono() - fill0) / 1e9;
     auto st = sink.stats();
-    std::unique_ptr<StreamClient> holder;
-    std::atomic<uint64_t> frames{0};
-    double cpu0 = process_cpu_s();
-    int64_t t0 = mono();
-    StreamClient* client = new_client(st.bound_port, [&](const zzp_frame&) { ++frames; }, holder, 3600'000'000'000);
-    bool done = client->wait_for([](const ClientStats& s) { return s.history_complete; }, 60s);
-    double took = static_cast<double>(mono() - t0) / 1e9;
-    double cpu = process_cpu_s() - cpu0;
-    ClientStats cs = client->stats();
-    holder->stop();
-    std::printf("history replay, %d min x 20 targets = %llu frames (%.1f MB retained): %s in %.3f s"
-                "   [target < 1 s for 1 h]\n",
-                intervals / 600, static_cast<unsigned long long>(frames.load()), static_cast<double>(st.history_bytes) / 1e6,
-                done ? "complete" : "INCOMPLETE", took);
-    std::printf("    CPU used meanwhile (sink + client threads): %.3f s; load average now %s\n", cpu, load_average().c_str());
-    std::printf("    %llu datagrams, %llu gaps, %llu duplicates; filling the store took %.2f s\n",
-                static_cast<unsigned long long>(cs.datagrams), static_cast<unsigned long long>(cs.gaps),
-                static_cast<unsigned long long>(cs.duplicates), fill_s);
+    std::printf("history store: %d min x 20 targets, %.1f MB retained; filling it took %.2f s\n", intervals / 600,
+                static_cast<double>(st.history_bytes) / 1e6, fill_s);
+    // Two viewers: the client's default (asks for 4 MiB; root gets it, others get rmem_max), and
+    // one with the kernel's default buffer (rmem_default, typically 208 KiB), which an
+    // unprivileged viewer gets on a stock kernel where rmem_max is that small too.
+    struct Case {
+        const char* name;
+        int rcvbuf;
+    };
+    const Case cases[] = {{"client default (4 MiB asked)", ClientOptions{}.receive_buffer_bytes},
+                          {"rmem_default buffer", sysctl_int("rmem_default") > 0 ? sysctl_int("rmem_default") : 212992}};
+    for (const Case& c : cases) {
+        std::atomic<uint64_t> frames{0};
+        ClientOptions o;
+        o.server = *parse_udp_address("127.0.0.1:" + std::to_string(st.bound_port), nullptr);
+        o.history_ns = 3600'000'000'000;
+        o.receive_buffer_bytes = c.rcvbuf;
+        auto before = sink.stats();
+        double cpu0 = process_cpu_s();
+        int64_t t0 = mono();
+        StreamClient client(o, nullptr, [&](const zzp_frame&) { frames.fetch_add(1, std::memory_order_relaxed); });
+        client.start();
+        bool done = client.wait_for([](const ClientStats& s) { return s.history_complete; }, 60s);
+        double took = static_cast<double>(mono() - t0) / 1e9;
+        double cpu = process_cpu_s() - cpu0;
+        ClientStats cs = client.stats();
+        client.stop();
+        auto after = sink.stats();
+        std::printf("history replay, %s (window %u datagrams): %llu frames %s in %.3f s   [target < 1 s for 1 h]\n",
+                    c.name, cs.window, static_cast<unsigned long long>(frames.load()),
+                    done ? "complete" : "INCOMPLETE", took);
+        std::printf("    CPU meanwhile (sink + client threads): %.3f s; %llu datagrams, %llu gaps, %llu duplicates, "
+                    "%llu retransmits, %llu send errors (EAGAIN); load average now %s\n",
+                    cpu, static_cast<unsigned long long>(cs.datagrams), static_cast<unsigned long long>(cs.gaps),
+                    static_cast<unsigned long long>(cs.duplicates),
+                    static_cast<unsigned long long>(after.retransmits - before.retransmits),
+                    static_cast<unsigned long long>(after.send_errors - before.send_errors), load_average().c_str());
+    }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     setvbuf(stdout, nullptr, _IOLBF, 0);
-    bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+    std::vector<std::string> only;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0)
+            quick = true;
+        else if (std::strncmp(argv[i], "--replay-rate=", 14) == 0)
+            g_replay_rate = std::strtoull(argv[i] + 14, nullptr, 10);
+        else
+            only.emplace_back(argv[i]);
+    }
+    auto selected = [&](const char* name) { return only.empty() || std::find(only.begin(), only.end(), name) != only.end(); };
     try {
-        bench_latency(quick);
-        bench_cpu(quick);
-        bench_history(quick);
+        if (selected("latency")) bench_latency(quick);
+        if (selected("e2e")) bench_end_to_end(quick);
+        if (selected("cpu")) bench_cpu(quick);
+        if (selected("history")) bench_history(quick);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sinks_udp_bench: %s\n", e.what());
         return 1;

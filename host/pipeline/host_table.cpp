@@ -1,6 +1,9 @@
 #include "pipeline/host_table.hpp"
 
+#include <cstring>
+
 #include "common/log.hpp"
+#include "pipeline/host_frames_ext.hpp"
 
 namespace zzp::host {
 
@@ -62,6 +65,15 @@ void HostTable::stop_cb(const zzp_host* h, const char* reason) {
     self(h)->services_->request_stop(self(h)->origin(), reason ? reason : "");
 }
 
-const void* HostTable::ext_cb(const zzp_host*, const char*) { return nullptr; }
+int HostTable::handing_over_cb(const zzp_host* h) {
+    return h && self(h)->handing_over_.load(std::memory_order_acquire) ? 1 : 0;
+}
+
+const void* HostTable::ext_cb(const zzp_host* h, const char* id) {
+    if (!h || !id) return nullptr;
+    static const zzp_handover_ext handover{sizeof(zzp_handover_ext), &handing_over_cb};
+    if (std::strcmp(id, ZZP_HOST_EXT_HANDOVER) == 0) return &handover;  // hot swap, see set_handing_over
+    return host_extension(self(h)->services_, id);  // host_frames_ext.cpp
+}
 
 }  // namespace zzp::host

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <zzprobe/host.h>
+#include <zzprobe/host_frames.h>
+#include <zzprobe/state.h>
 
 #include <atomic>
 #include <cstdint>
@@ -20,6 +22,11 @@ public:
     virtual int64_t wall_ns() const = 0;
     virtual int64_t mono_ns() const = 0;
     virtual void request_stop(const std::string& origin, const std::string& reason) = 0;
+    // "zzp.frames/1" (host/pipeline/host_frames_ext.*): frames a probe publishes itself, routed
+    // like built ones. Hosts that cannot route frames keep these defaults (no extension offered).
+    virtual bool offers_frames() const { return false; }
+    virtual zzp_status publish_frames(size_t /*slot*/, const zzp_frame* /*frames*/, uint32_t /*count*/,
+                                      uint32_t* /*rejected*/) { return ZZP_E_UNSUPPORTED; }
 };
 
 class HostTable {
@@ -37,6 +44,12 @@ public:
     // emit is honoured only between the probe's start and stop.
     void set_accepting(bool accepting) { accepting_.store(accepting, std::memory_order_release); }
     uint64_t ignored_emits() const { return ignored_emits_.load(std::memory_order_relaxed); }
+    // Hot swap (host/control/hot_swap.cpp): set while the instance is flushed, stopped and saved
+    // to hand its state to a successor; offered as "zzp.handover/1" (zzprobe/state.h).
+    void set_handing_over(bool on) { handing_over_.store(on, std::memory_order_release); }
+    // zzp.frames/1 publish_frames for this instance (defined in host_frames_ext.cpp).
+    zzp_status publish_frames(const zzp_frame* frames, uint32_t count, zzp_error* err);
+    uint64_t rejected_frames() const { return rejected_frames_.load(std::memory_order_relaxed); }
 
 private:
     static HostTable* self(const zzp_host* h) { return static_cast<HostTable*>(h->host_data); }
@@ -47,6 +60,7 @@ private:
     static int64_t mono_cb(const zzp_host*);
     static void stop_cb(const zzp_host*, const char*);
     static const void* ext_cb(const zzp_host*, const char*);
+    static int handing_over_cb(const zzp_host*);
 
     zzp_host table_{};
     HostServices* services_;
@@ -57,6 +71,8 @@ private:
     std::string origin_;
     std::atomic<bool> accepting_{false};
     std::atomic<uint64_t> ignored_emits_{0};
+    std::atomic<bool> handing_over_{false};
+    std::atomic<uint64_t> rejected_frames_{0};  // zzp.frames/1 frames refused
 };
 
 }  // namespace zzp::host

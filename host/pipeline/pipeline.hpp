@@ -136,6 +136,8 @@ private:
     void ingest(size_t slot, const zzp_sample* samples, uint32_t count) override;
     int64_t wall_ns() const override { return clock_->wall_ns(); }
     int64_t mono_ns() const override { return clock_->mono_ns(); }
+    bool offers_frames() const override;  // zzp.frames/1, in pipeline_frames.cpp
+    zzp_status publish_frames(size_t slot, const zzp_frame* frames, uint32_t count, uint32_t* rejected) override;
 
     bool routes(const Node& sink, size_t probe_slot) const;
     void build_routes();

@@ -8,6 +8,7 @@
  *   config.h      zzp_config_key (schema), zzp_config (validated values)
  *   stream.h      zzp_ostream, zzp_istream
  *   host.h        zzp_host (callbacks into the host)
+ *   host_frames.h "zzp.frames/1" (host extension: a probe publishes frames itself)
  *   plugin.h      zzp_plugin_descriptor, zzp_plugin (lifecycle)
  *   entry.h       zzp_plugin_library, zzp_plugin_entry_v1
  *   sink.h        "zzp.sink/1"
@@ -24,6 +25,7 @@
 #include "fingerprint.h"
 #include "frame.h"
 #include "host.h"
+#include "host_frames.h"
 #include "plugin.h"
 #include "sample.h"
 #include "sink.h"

@@ -35,6 +35,10 @@ struct ClientOptions {
     int receive_buffer_bytes = 4 << 20;     // socket buffer; bounds the flow-control window
     // Wall clock for subscribe timestamps (the sink checks them against its replay window).
     std::function<int64_t()> wall_now_ns;
+    // Called on the client thread after each burst of received datagrams has gone through the
+    // target and frame callbacks, before the thread blocks again: lets a consumer hand on in one
+    // call what the per-frame callbacks collected (the relay publishes to its host this way).
+    std::function<void()> on_burst_end;
 };
 
 struct ClientStats {
@@ -57,6 +61,7 @@ struct ClientStats {
     uint64_t dropped_unauthenticated = 0;  // no tag, unexpected tag or bad tag
     uint64_t dropped_replayed = 0;
     uint64_t dropped_foreign_session = 0;
+    uint32_t window = 0;          // datagrams advertised to the sink (from the receive buffer)
 };
 
 class StreamClient {
@@ -120,8 +125,7 @@ private:
     int64_t ack_due_ = 0;
     int64_t last_heard_ = 0;
     int64_t newest_frame_start_ = INT64_MIN;
-    std::vector<TargetRecord> targets_scratch_;
-    std::vector<zzp_frame> frames_scratch_;
+    DecodedRecords records_;  // of the datagram being handled
     ClientStats local_;
 
     mutable std::mutex mutex_;

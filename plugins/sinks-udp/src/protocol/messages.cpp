@@ -29,7 +29,9 @@ void seal(std::string& datagram, const AuthKey* key) {
 
 std::string truncated(std::string_view s) { return std::string(s.substr(0, kMaxTargetStringBytes)); }
 
-bool decode_body(std::string_view datagram, MsgReader& r, uint32_t fields, Message& m) {
+bool read_records(MsgReader& r, std::vector<TargetRecord>& targets, std::vector<zzp_frame>& frames);
+
+bool decode_body(std::string_view datagram, MsgReader& r, uint32_t fields, Message& m, DecodedRecords* records) {
     // Fields past the ones version 1 defines are skipped: a later minor may append some.
     auto need = [&](uint32_t n) { return fields >= 4 + n; };
     uint32_t used = 4;
@@ -86,7 +88,17 @@ bool decode_body(std::string_view datagram, MsgReader& r, uint32_t fields, Messa
     case MsgType::kData: {
         if (!need(2) || !r.uint(m.seq) || m.seq == 0) return false;
         size_t start = r.offset();
-        if (!r.skip()) return false;
+        MsgReader list = r;  // a copy: on a bad record list, skip it from the start instead
+        if (records && read_records(list, records->targets, records->frames)) {
+            r = list;
+            m.records_decoded = true;
+        } else {
+            if (records) {
+                records->targets.clear();
+                records->frames.clear();
+            }
+            if (!r.skip()) return false;
+        }
         m.records = datagram.substr(start, r.offset() - start);
         used += 2;
         break;
@@ -131,6 +143,11 @@ const char* decode_status_name(DecodeStatus s) {
 }
 
 DecodeStatus decode_datagram(std::string_view datagram, const AuthKey* key, Message& out) noexcept {
+    return decode_datagram(datagram, key, out, nullptr);
+}
+
+DecodeStatus decode_datagram(std::string_view datagram, const AuthKey* key, Message& out,
+                             DecodedRecords* records) noexcept {
     try {
         if (datagram.empty() || datagram.size() > kMaxDatagramBytes) return DecodeStatus::kMalformed;
         MsgReader r(datagram);
@@ -142,7 +159,7 @@ DecodeStatus decode_datagram(std::string_view datagram, const AuthKey* key, Mess
         if (!r.uint(type) || type > 255 || !r.uint(out.session) || !r.uint(out.counter))
             return DecodeStatus::kMalformed;
         out.type = static_cast<MsgType>(type);
-        if (!decode_body(datagram, r, fields, out)) return DecodeStatus::kMalformed;
+        if (!decode_body(datagram, r, fields, out, records)) return DecodeStatus::kMalformed;
         std::string_view message = datagram.substr(0, r.offset());
         if (r.at_end()) return key ? DecodeStatus::kMissingMac : DecodeStatus::kOk;
         std::string_view tag;
@@ -310,47 +327,54 @@ std::string RecordListBuilder::take() {
     return out;
 }
 
+namespace {
+
+// Reads one record list (an array) at r; false on anything invalid. Appends to the outputs.
+bool read_records(MsgReader& r, std::vector<TargetRecord>& targets, std::vector<zzp_frame>& frames) {
+    targets.clear();
+    frames.clear();
+    uint32_t n;
+    if (!r.array(n)) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+        uint32_t fields;
+        uint32_t kind;
+        if (!r.array(fields) || fields < 1 || !r.uint_as(kind, UINT32_MAX)) return false;
+        uint32_t used = 1;
+        if (kind == kFrameRecordKind) {
+            if (fields < kFrameRecordFields) return false;
+            frames.emplace_back();
+            if (!decode_frame_fields(r, frames.back())) return false;
+            used = kFrameRecordFields;
+        } else if (kind == kTargetRecordKind) {
+            if (fields < kTargetRecordFields) return false;
+            TargetRecord t;
+            std::string_view name, address, method, probe;
+            if (!r.uint_as(t.id, UINT32_MAX) || !r.str(name) || !r.str(address) || !r.str(method) ||
+                !r.str(probe) || !r.sint(t.interval_ns))
+                return false;
+            t.name = name;
+            t.address = address;
+            t.method = method;
+            t.probe = probe;
+            targets.push_back(std::move(t));
+            used = kTargetRecordFields;
+        }
+        // Fields a later minor appends, or a whole record of a kind from a later minor: skipped,
+        // at their depth below the datagram (list 0, record 1, field 2), so the nesting limit is
+        // the same as when the whole list is skipped.
+        for (; used < fields; ++used)
+            if (!r.skip(2)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 bool decode_records(std::string_view records, std::vector<TargetRecord>& targets,
                     std::vector<zzp_frame>& frames) noexcept {
     try {
-        targets.clear();
-        frames.clear();
         MsgReader r(records);
-        uint32_t n;
-        if (!r.array(n)) return false;
-        for (uint32_t i = 0; i < n; ++i) {
-            uint32_t fields;
-            uint32_t kind;
-            if (!r.array(fields) || fields < 1 || !r.uint_as(kind, UINT32_MAX)) return false;
-            uint32_t used = 1;
-            if (kind == kFrameRecordKind) {
-                if (fields < kFrameRecordFields) return false;
-                frames.emplace_back();
-                if (!decode_frame_fields(r, frames.back())) return false;
-                used = kFrameRecordFields;
-            } else if (kind == kTargetRecordKind) {
-                if (fields < kTargetRecordFields) return false;
-                TargetRecord t;
-                std::string_view name, address, method, probe;
-                if (!r.uint_as(t.id, UINT32_MAX) || !r.str(name) || !r.str(address) || !r.str(method) ||
-                    !r.str(probe) || !r.sint(t.interval_ns))
-                    return false;
-                t.name = name;
-                t.address = address;
-                t.method = method;
-                t.probe = probe;
-                targets.push_back(std::move(t));
-                used = kTargetRecordFields;
-            } else {
-                // A record kind from a later minor: skip it whole.
-                for (; used < fields; ++used)
-                    if (!r.skip()) return false;
-                continue;
-            }
-            for (; used < fields; ++used)
-                if (!r.skip()) return false;
-        }
-        return r.at_end();
+        return read_records(r, targets, frames) && r.at_end();
     } catch (...) {
         return false;
     }

@@ -77,7 +77,10 @@ struct Message {
     // kData
     uint64_t seq = 0;       // also kHeartbeat: the highest seq sent
     std::string_view records;  // a MessagePack array of records (decode_records)
+    bool records_decoded = false;  // decode_datagram filled its DecodedRecords from `records`
 };
+
+struct DecodedRecords;  // below the record types
 
 enum class DecodeStatus {
     kOk,
@@ -91,6 +94,13 @@ const char* decode_status_name(DecodeStatus s);
 
 // Parse and (with a key) authenticate one datagram. Never throws on any input.
 DecodeStatus decode_datagram(std::string_view datagram, const AuthKey* key, Message& out) noexcept;
+// The same, and for a DATA datagram also its records into `records` (cleared first), so a
+// receiver walks the list once instead of once to find its end and again to decode it. When
+// the list is well-formed MessagePack but not a valid record list, the datagram still decodes
+// (records_decoded = false, as decode_records would refuse it); any other status leaves
+// `records` meaningless.
+DecodeStatus decode_datagram(std::string_view datagram, const AuthKey* key, Message& out,
+                             DecodedRecords* records) noexcept;
 
 // ---- building datagrams ------------------------------------------------------------------
 // Each returns the complete datagram, MAC appended when key != nullptr.
@@ -119,6 +129,12 @@ struct TargetRecord {
     std::string probe;
     int64_t interval_ns = 0;
     bool operator==(const TargetRecord&) const = default;
+};
+
+// The records of a DATA datagram, decoded in the same pass as the datagram (decode_datagram).
+struct DecodedRecords {
+    std::vector<TargetRecord> targets;
+    std::vector<zzp_frame> frames;
 };
 
 // Collects encoded records into lists that each fit one DATA datagram.

@@ -1,7 +1,9 @@
-// The library's entry: one plugin, "udp-stream".
+// The library's entry: the sink "udp-stream" and its receiving side as a relay probe,
+// "udp-stream-source" (src/source).
 #include <zzp_sample_config.h>
 
 #include "udp_stream_sink.hpp"
+#include "udp_stream_source.hpp"
 
 namespace zzp::stream {
 
@@ -28,4 +30,5 @@ const zzp_plugin_descriptor kUdpStreamDescriptor = zzp::describe(
 
 }  // namespace zzp::stream
 
-ZZP_PLUGIN_LIBRARY("zzp-udp-stream", "1.0.0", zzp::entry<zzp::stream::UdpStreamSink>(zzp::stream::kUdpStreamDescriptor))
+ZZP_PLUGIN_LIBRARY("zzp-udp-stream", "1.0.0", zzp::entry<zzp::stream::UdpStreamSink>(zzp::stream::kUdpStreamDescriptor),
+                   zzp::entry<zzp::stream::UdpStreamSource>(zzp::stream::kUdpStreamSourceDescriptor))

@@ -288,6 +288,7 @@ void StreamServer::handle_ack(Subscriber& s, const Message& m, int64_t now) {
     }
     refill_tokens(s, now);
     uint32_t budget = s.window;
+    double tokens = s.tokens;  // what the queued retransmits will leave
     for (uint32_t r = 0; r < m.missing_count && budget > 0; ++r) {
         uint64_t first = std::max({m.missing[r].first, s.cum_ack + 1, s.log_base});
         uint64_t last = std::min(m.missing[r].last, s.highest_sent);
@@ -299,12 +300,14 @@ void StreamServer::handle_ack(Subscriber& s, const Message& m, int64_t now) {
             OutEntry& e = s.log[seq - s.log_base];
             bool overtaken = m.highest_received > e.sent_before;
             if (e.last_sent_mono != 0 && !overtaken && now - e.last_sent_mono < kRetransmitTimeoutNs) continue;
-            if (s.tokens < static_cast<double>(kMaxDatagramBytes)) break;
-            send_entry(s, seq, e, now);
+            if (tokens < static_cast<double>(kMaxDatagramBytes)) break;
+            queue_entry(s, seq, e, now);
+            tokens -= static_cast<double>(kMaxDatagramBytes);
             ++stats_.retransmits;
             --budget;
         }
     }
+    flush_entries(now);
     pump_history(s, now);
 }
 
@@ -319,40 +322,90 @@ void StreamServer::pump_history(Subscriber& s, int64_t now) {
     if (s.history_next < s.log_base) s.history_next = s.log_base;  // acknowledged by a confused peer
     refill_tokens(s, now);
     s.pacing_until_mono = 0;
+    const double rate = static_cast<double>(options_.replay_rate_bytes_per_s);
     while (s.history_next <= s.history_count) {
-        uint64_t acked = std::min(s.cum_ack, s.history_count);
-        if (s.history_next - 1 - acked >= s.window) break;  // wait for acks (or probe)
-        if (s.tokens < static_cast<double>(kMaxDatagramBytes)) {
-            double missing = static_cast<double>(kMaxDatagramBytes) - s.tokens;
-            s.pacing_until_mono =
-                now + 1 + static_cast<int64_t>(missing * 1e9 / static_cast<double>(options_.replay_rate_bytes_per_s));
-            break;
+        // Queue what the viewer's window and the token bucket allow, up to one sendmmsg.
+        uint64_t next = s.history_next;
+        double tokens = s.tokens;
+        const uint64_t acked = std::min(s.cum_ack, s.history_count);
+        bool window_full = false;
+        while (next <= s.history_count && queued_.size() < kSendBatch) {
+            if (next - 1 - acked >= s.window) {  // wait for acks (or probe)
+                window_full = true;
+                break;
+            }
+            if (tokens < static_cast<double>(kMaxDatagramBytes)) break;
+            queue_entry(s, next, s.log[next - s.log_base], now);
+            tokens -= static_cast<double>(kMaxDatagramBytes);
+            ++next;
         }
-        OutEntry& e = s.log[s.history_next - s.log_base];
-        send_entry(s, s.history_next, e, now);
-        if (e.last_sent_mono == 0) {  // the socket is full: try again shortly
+        const size_t queued = next - s.history_next;
+        const size_t sent = flush_entries(now);
+        stats_.history_datagrams_sent += sent;
+        s.history_next += sent;
+        if (sent < queued) {  // the socket is full: try again shortly
             s.pacing_until_mono = now + kSendRetryNs;
-            break;
+            return;
         }
-        ++stats_.history_datagrams_sent;
-        ++s.history_next;
+        if (window_full || s.history_next > s.history_count) return;
+        if (queued == 0 || s.tokens < static_cast<double>(kMaxDatagramBytes)) {
+            // Out of tokens. Sleep until a whole batch worth has accumulated rather than one
+            // datagram's worth: one wake-up per sendmmsg instead of one per few datagrams.
+            const double want = static_cast<double>(std::min<uint64_t>(kSendBatch, s.window) * kMaxDatagramBytes);
+            const double missing = std::max(want - s.tokens, 1.0);
+            s.pacing_until_mono = now + 1 + static_cast<int64_t>(missing * 1e9 / rate);
+            return;
+        }
     }
 }
 
-void StreamServer::send_entry(Subscriber& s, uint64_t seq, OutEntry& e, int64_t now) {
-    encode_data(scratch_, s.session, ++s.tx_counter, seq, e.chunk->records, options_.key.get());
-    ssize_t n = ::sendto(socket_fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT, s.peer.get(), s.peer.length);
-    if (n < 0) {
-        ++stats_.send_errors;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // e stays unsent; it is retried
-        // Any other error (peer unreachable): treat as sent; the viewer asks again if it cares.
+void StreamServer::queue_entry(Subscriber& s, uint64_t seq, OutEntry& e, int64_t now) {
+    if (queued_.size() == kSendBatch) flush_entries(now);
+    std::string& buffer = send_buffers_[queued_.size()];
+    encode_data(buffer, s.session, ++s.tx_counter, seq, e.chunk->records, options_.key.get());
+    queued_.push_back(Queued{&s, seq, &e});
+}
+
+size_t StreamServer::flush_entries(int64_t now) {
+    const size_t n = queued_.size();
+    for (size_t i = 0; i < n; ++i) {
+        send_iovs_[i] = {send_buffers_[i].data(), send_buffers_[i].size()};
+        msghdr& h = send_msgs_[i].msg_hdr;
+        h = msghdr{};
+        h.msg_name = const_cast<sockaddr*>(queued_[i].subscriber->peer.get());
+        h.msg_namelen = queued_[i].subscriber->peer.length;
+        h.msg_iov = &send_iovs_[i];
+        h.msg_iovlen = 1;
     }
-    ++stats_.datagrams_sent;
-    e.sent_before = s.highest_sent;
-    e.last_sent_mono = now;
-    s.last_sent_mono = now;
-    s.highest_sent = std::max(s.highest_sent, seq);
-    s.tokens -= static_cast<double>(scratch_.size());
+    size_t done = 0;
+    bool blocked = false;
+    while (done < n && !blocked) {
+        int r = ::sendmmsg(socket_fd_, send_msgs_.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
+        size_t ok = r > 0 ? static_cast<size_t>(r) : 0;
+        if (r < 0) {
+            ++stats_.send_errors;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+                blocked = true;  // the rest stays unsent; it is retried
+            } else if (errno != EINTR) {
+                // Another error (peer unreachable) concerns this datagram only: treat it as sent;
+                // the viewer asks again if it cares. Then go on with the next.
+                ok = 1;
+            }
+        }
+        for (size_t i = done; i < done + ok; ++i) {
+            Subscriber& s = *queued_[i].subscriber;
+            OutEntry& e = *queued_[i].entry;
+            ++stats_.datagrams_sent;
+            e.sent_before = s.highest_sent;
+            e.last_sent_mono = now;
+            s.last_sent_mono = now;
+            s.highest_sent = std::max(s.highest_sent, queued_[i].seq);
+            s.tokens -= static_cast<double>(send_buffers_[i].size());
+        }
+        done += ok;
+    }
+    queued_.clear();
+    return done;
 }
 
 void StreamServer::send_raw(Subscriber& s, const std::string& datagram, int64_t now) {
@@ -440,9 +493,10 @@ void StreamServer::publish_target(const TargetRecord& target) {
         for (auto& [session, s] : subscribers_) {
             uint64_t seq = s.next_seq++;
             s.log.push_back(OutEntry{chunk, 0});
-            send_entry(s, seq, s.log.back(), now);
+            queue_entry(s, seq, s.log.back(), now);
         }
     }
+    flush_entries(now);  // a live datagram the socket refused is resent on the viewer's report
     rearm_timer_locked(now);
 }
 
@@ -458,11 +512,14 @@ void StreamServer::publish_frames(const zzp_frame* frames, size_t count) {
     for (const ChunkPtr& chunk : packer.finish()) {
         for (auto& [session, s] : subscribers_) {
             uint64_t seq = s.next_seq++;
+            // Queued, not sent one by one: a publication reaches every subscriber in one
+            // sendmmsg. Log entries stay put (a deque grows at the back without moving them).
             s.log.push_back(OutEntry{chunk, 0});
-            send_entry(s, seq, s.log.back(), now);
+            queue_entry(s, seq, s.log.back(), now);
             if (s.next_seq - 1 - s.cum_ack > s.history_count + kMaxUnackedLive) behind.push_back(session);
         }
     }
+    flush_entries(now);
     for (uint64_t session : behind) {
         if (!subscribers_.count(session)) continue;
         ++stats_.subscribers_dropped_behind;

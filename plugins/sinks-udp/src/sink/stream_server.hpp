@@ -4,6 +4,8 @@
 // (the sink's dispatcher) straight away, so they leave within microseconds of write().
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <zzp_stream/udp_stream_stats.h>
 
 #include <cstdint>
@@ -88,7 +90,14 @@ private:
     void handle_ack(Subscriber& s, const Message& m, int64_t now);
     void on_timer(int64_t now);
     void pump_history(Subscriber& s, int64_t now);
-    void send_entry(Subscriber& s, uint64_t seq, OutEntry& e, int64_t now);
+    // DATA goes out in batches through one sendmmsg (history replay, retransmits, and a live
+    // publication to every subscriber): queue_entry encodes into the next free buffer (flushing
+    // when all are taken); flush_entries sends what is queued and records, per datagram, that it
+    // left. A datagram the socket refuses (EAGAIN) stays unsent (last_sent_mono == 0). Returns
+    // how many of the queued ones were sent. No subscriber may be added or removed between
+    // queueing and flushing (entries point at them).
+    void queue_entry(Subscriber& s, uint64_t seq, OutEntry& e, int64_t now);
+    size_t flush_entries(int64_t now);
     void send_raw(Subscriber& s, const std::string& datagram, int64_t now);
     void send_to(const UdpAddress& to, const std::string& datagram);
     void remove_subscriber(uint64_t session, const char* why, int64_t now);
@@ -112,7 +121,16 @@ private:
     // Sessions that ended recently: a replayed subscribe of theirs must not start them again.
     std::map<uint64_t, int64_t> closed_sessions_;  // session -> forget after (mono)
     int64_t armed_deadline_ = 0;
-    std::string scratch_;
+    struct Queued {
+        Subscriber* subscriber;
+        uint64_t seq;
+        OutEntry* entry;
+    };
+    static constexpr size_t kSendBatch = 64;
+    std::vector<std::string> send_buffers_{kSendBatch};  // encoded DATA, reused (capacity kept)
+    std::vector<Queued> queued_;
+    std::vector<mmsghdr> send_msgs_{kSendBatch};
+    std::vector<iovec> send_iovs_{kSendBatch};
     uint64_t stateless_counter_ = 0;  // for answers to datagrams that belong to no subscriber
     zzp_udp_stream_stats stats_{};
 };
