@@ -36,9 +36,10 @@ int run_command(const std::vector<std::string>& args) {
         "stop-timeout", po::value<std::string>(),
         "how long stopping may take: settling in-flight attempts, draining sinks (default: [host] settle_timeout + 5s)")(
         "swap-probation", po::value<std::string>(),
-        "hot swap: how long a new generation runs before the previous one is unloaded (default 2s)")(
+        "hot swap: how long a new generation runs before the previous one is unloaded (default: [host] swap_probation, else 2s)")(
         "swap-probation-batches", po::value<uint64_t>(),
-        "hot swap: a sink's new generation also passes probation after this many batches (default: time only)")(
+        "hot swap: a sink's new generation also passes probation after this many batches (default: [host] "
+        "swap_probation_batches, else time only)")(
         "no-watch", "do not watch the plugin folders for rebuilt libraries (swaps only through `zzprobe swap`)");
     po::positional_options_description positional;
     positional.add("config", 1);
@@ -79,11 +80,21 @@ int run_command(const std::vector<std::string>& args) {
         stop_timeout_ns = *d;
     }
 
+    // Probation: [host] swap_probation / swap_probation_batches, the command line overriding them.
     HotSwapOptions swap_options;
+    if (host.swap_probation) swap_options.probation_ns = host.swap_probation->count();
+    if (host.swap_probation_batches) swap_options.probation_batches = *host.swap_probation_batches;
     if (vm.count("swap-probation")) {
         auto d = parse_duration(vm["swap-probation"].as<std::string>());
         if (!d) {
             std::fprintf(stderr, "zzprobe run: --swap-probation: %s\n", d.error().c_str());
+            return kExitUsage;
+        }
+        // The range of [host] swap_probation: a zero probation would retire the previous
+        // generation before the new one wrote anything.
+        if (*d < 1'000'000 || *d > 3'600'000'000'000) {
+            std::fprintf(stderr, "zzprobe run: --swap-probation: %s is out of range: expected 1ms to 1h\n",
+                         vm["swap-probation"].as<std::string>().c_str());
             return kExitUsage;
         }
         swap_options.probation_ns = *d;

@@ -322,7 +322,13 @@ SwapResult HotSwap::swap_slot(size_t slot, const std::shared_ptr<PluginLibrary>&
         runner->resume();
         return refuse(slot, "the running instance is still in a call after " + seconds(options_.pause_timeout_ns), gen);
     }
+    // What the pause owes to the call in flight (a write may be syncing) rather than the swap.
+    const int64_t quiesce_ns = MainLoop::mono_now_ns() - t0;
     // 3. Drain: flush (sinks) and stop the old instance. A probe emits what settles while it stops.
+    //    When its state goes to the candidate, the old instance is told so ("zzp.handover/1"):
+    //    it may leave to the candidate what the candidate continues (the recorder: footer and
+    //    sync of its open file), which keeps the pause short. Cleared once save returned.
+    if (old_has_state) host->set_handing_over(true);
     if (!is_probe) {
         err = fresh_error();
         s = old->sink_flush(&err);
@@ -345,6 +351,7 @@ SwapResult HotSwap::swap_slot(size_t slot, const std::shared_ptr<PluginLibrary>&
     } else if (old_has_state) {
         log_error(old_origin, "hung in stop: its state cannot be saved; the successor starts without it");
     }
+    host->set_handing_over(false);
     host->set_origin(cand->origin());  // what the candidate logs from now on names its generation
     std::string failure;
     if (have_state) {
@@ -409,8 +416,10 @@ SwapResult HotSwap::swap_slot(size_t slot, const std::shared_ptr<PluginLibrary>&
     r.instance_id = id;
     r.generation = gen;
     r.pause_ns = pause_ns;
+    r.quiesce_ns = is_probe ? 0 : quiesce_ns;
     r.message = id + ": gen " + std::to_string(gen) + " active (" + cand_origin + ", " + lib->name() + " " + lib->version() +
                 "), replacing " + old_origin + "; " + (is_probe ? "probing gap " : "dispatch paused ") + millis(pause_ns) +
+                (is_probe ? "" : " (" + millis(quiesce_ns) + " waiting for the call in flight)") +
                 (have_state ? ", state handed over (format " + std::to_string(old_format) + ")" : "") + "; probation " +
                 seconds(options_.probation_ns) +
                 (options_.probation_batches ? " or " + std::to_string(options_.probation_batches) + " batches" : "");
@@ -513,6 +522,9 @@ void HotSwap::rollback(size_t slot, const std::string& why) {
         return;
     }
     zzp_error err = fresh_error();
+    // The candidate hands its state back to a fresh instance of the old generation: the same
+    // hand-over as a swap (see swap_slot, step 3).
+    host->set_handing_over(cand->has_state());
     if (runner) {
         zzp_status fs = cand->sink_flush(&err);  // best effort: what becomes durable is not resent
         if (fs != ZZP_OK && fs != ZZP_E_UNSUPPORTED)
@@ -538,6 +550,7 @@ void HotSwap::rollback(size_t slot, const std::string& why) {
                                       "; the previous generation continues from the state it handed over");
         }
     }
+    host->set_handing_over(false);
     std::unique_ptr<InstanceHandle> replaced;
     std::string reason;
     bool ok = false;

@@ -51,6 +51,7 @@ struct SwapResult {
     std::string message;       // what happened, or why it was refused (may span lines)
     uint64_t generation = 0;   // the candidate's
     int64_t pause_ns = 0;      // sinks: dispatch paused; probes: stop of the old to start of the new
+    int64_t quiesce_ns = 0;    // sinks: of pause_ns, the wait for the old instance's call in flight
 };
 
 struct SwapEvent {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -72,6 +73,8 @@ TEST(HotSwapCli, RunServesStatusAndSwapAndFollowsTheWatcher) {
     const fs::path config = tmp.path / "pipeline.toml";
     std::ofstream(config) << "[host]\nplugin_dirs = [" << q(ZZP_PLUGIN_OUTPUT_DIR) << "]\ncontrol_socket = " << q(sock)
                           << "\nsettle_timeout = \"1s\"\n"
+                             // The command line's --swap-probation overrides the first; the second applies.
+                             "swap_probation = \"1h\"\nswap_probation_batches = 5\n"
                              "[[probe]]\nid = \"synth\"\nplugin = \"synthetic\"\ntargets = [\"t1\"]\nrate = 200.0\n"
                              "[[sink]]\nid = \"rec\"\nplugin = "
                           << q(live) << "\npath = " << q(out) << "\n";
@@ -81,6 +84,22 @@ TEST(HotSwapCli, RunServesStatusAndSwapAndFollowsTheWatcher) {
     EXPECT_EQ(fs::status(sock).permissions() & fs::perms::others_all, fs::perms::none);
 
     int st = 0;
+    // The highest batch the recorder took, from `status`; waits (generously: batches may come
+    // only every [host] batch_delay, on a loaded machine later) until it passes `after`, so
+    // every generation records something and shows in the file.
+    auto took_batch_after = [&](uint64_t after) {
+        for (int i = 0; i < 200; ++i) {
+            int code = 0;
+            std::string text = run_client(std::string(ZZP_HOST_EXE) + " status --socket " + sock.string(), &code);
+            auto at = text.find("last_seq=");
+            uint64_t seq = at == std::string::npos ? 0 : std::strtoull(text.c_str() + at + 9, nullptr, 10);
+            if (seq > after) return seq;
+            usleep(50'000);
+        }
+        return uint64_t{0};
+    };
+    uint64_t taken = took_batch_after(0);
+    ASSERT_GT(taken, 0u) << "the recorder never took a batch";
     std::string s = run_client(std::string(ZZP_HOST_EXE) + " status --socket " + sock.string(), &st);
     EXPECT_EQ(WEXITSTATUS(st), 0) << s;
     EXPECT_NE(s.find("instance\trec\tkind=sink"), std::string::npos) << s;
@@ -91,7 +110,9 @@ TEST(HotSwapCli, RunServesStatusAndSwapAndFollowsTheWatcher) {
                        test_plugin("zzp-hs-rec-b.so").string(), &st);
     EXPECT_EQ(WEXITSTATUS(st), 0) << s;
     EXPECT_NE(s.find("active"), std::string::npos) << s;
+    EXPECT_NE(s.find("probation 0.200s or 5 batches"), std::string::npos) << "[host] probation keys and the CLI: " << s;
     ASSERT_TRUE(c.wait_for("probation of gen")) << c.log;
+    ASSERT_GT(taken = took_batch_after(taken), 0u) << "b never took a batch";
     // A refused one exits 1 with the reason.
     s = run_client(std::string(ZZP_HOST_EXE) + " swap --socket " + sock.string() + " rec " +
                        test_plugin("zzp-hs-rec-format2.so").string(), &st);
@@ -103,12 +124,14 @@ TEST(HotSwapCli, RunServesStatusAndSwapAndFollowsTheWatcher) {
     s = run_client(std::string(ZZP_HOST_EXE) + " swap --socket " + sock.string() + " rec " + live.string(), &st);
     EXPECT_EQ(WEXITSTATUS(st), 0) << s;
     ASSERT_TRUE(c.wait_for("probation of gen")) << c.log;
+    ASSERT_GT(taken = took_batch_after(taken), 0u) << "a never took a batch after the swap back";
     fs::copy_file(test_plugin("zzp-hs-rec-b.so"), plugdir / ".new.so");
     fs::rename(plugdir / ".new.so", live);
     ASSERT_TRUE(c.wait_for("probation of gen")) << c.log;
     s = run_client(std::string(ZZP_HOST_EXE) + " status --socket " + sock.string(), &st);
     EXPECT_NE(s.find("version=b"), std::string::npos) << s;
     EXPECT_NE(s.find("done=3"), std::string::npos) << s;
+    EXPECT_GT(took_batch_after(taken), 0u) << "the watcher's b never took a batch";
 
     kill(c.pid, SIGTERM);
     while (c.wait_for("\n")) {

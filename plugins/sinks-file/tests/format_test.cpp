@@ -334,5 +334,26 @@ TEST(Pyramid, RecordingMergesFilesAndColumnsCoverEverything) {
     EXPECT_EQ(total.frames, 15000u);
 }
 
+// Wide columns use whole level-2 buckets, counted where they start; hourly files do not fall on
+// bucket edges, so a file's first bucket starts before its first frame and must still count.
+TEST(Pyramid, WideColumnsCountBucketsThatStartBeforeAFile) {
+    ScratchDir dir;
+    const int64_t hour = 3600'000'000'000;
+    const int64_t start = 1'714'521'600'000'000'000;  // an hour boundary
+    for (int file = 0; file < 3; ++file) {
+        auto w = FileWriter::create(dir.file("h" + std::to_string(file) + ".zzr"), header_with(1), 3);
+        for (int c = 0; c < 36; ++c)
+            w->append_frames({"t", 0, 0}, random_frames(1, start + file * hour + c * 1000 * test::kInterval, 1000,
+                                                        static_cast<uint32_t>(file * 100 + c)));
+        w->close();
+    }
+    Recording rec({dir.path()});
+    for (size_t n : {10u, 7u, 3u}) {  // columns of 18, 26 and 60 minutes: levels 2 and 3
+        uint64_t frames = 0;
+        for (const auto& c : rec.columns(0, start, start + 3 * hour, n)) frames += c.frames;
+        EXPECT_EQ(frames, 3u * 36000u) << n << " columns";
+    }
+}
+
 }  // namespace
 }  // namespace zzp::rec

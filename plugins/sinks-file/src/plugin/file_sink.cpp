@@ -15,7 +15,7 @@ constexpr size_t kMaxPendingRecords = 1 << 20;
 // A finished period's file stays open this long for frames that settle late.
 constexpr int64_t kCloseGraceNs = 60'000'000'000;
 
-const char* const kWriter = "file 0.1.0";
+const char* const kWriter = "file " ZZP_FILE_SINK_VERSION;
 
 }  // namespace
 
@@ -60,31 +60,88 @@ void FileSink::start() {
         // Not fatal: the sink retries (with the host's back-off) until the folder can be made.
         report_failure(e.what());
     }
-    for (const auto& [period, path] : restored_files_) {
-        try {
-            OpenFile f;
-            f.writer = rec::FileWriter::reopen(path, settings_.compression);
-            for (const auto& t : f.writer->targets()) targets_.try_emplace(t.id, t);
-            files_[period] = std::move(f);
-            newest_period_ = std::max(newest_period_, period);
-            host().log(ZZP_LOG_INFO, "continuing %s at byte %llu", path.c_str(),
-                       static_cast<unsigned long long>(files_[period].writer->size()));
-        } catch (const std::exception& e) {
-            host().log(ZZP_LOG_WARN, "cannot continue %s (%s); a new file will be started", path.c_str(), e.what());
+    continue_restored_files();
+    const int64_t now = host().wall_now_ns();
+    last_sync_ns_ = restored_last_sync_ns_ > 0 && restored_last_sync_ns_ <= now ? restored_last_sync_ns_ : now;
+    run_retention(now);
+}
+
+void FileSink::continue_restored_files() {
+    bool lost_unsynced = false;
+    for (const RestoredFile& r : restored_files_) {
+        OpenFile f;
+        f.part = r.part;
+        const char* how = "rescanned";
+        if (!r.continuation.empty()) {
+            try {
+                f.writer = rec::FileWriter::adopt(r.path, settings_.compression, r.continuation);
+                how = "handed over open";
+            } catch (const std::exception& e) {
+                host().log(ZZP_LOG_WARN, "cannot adopt %s as handed over (%s); scanning it instead", r.path.c_str(), e.what());
+            }
         }
+        try {
+            if (!f.writer) f.writer = rec::FileWriter::reopen(r.path, settings_.compression);
+        } catch (const std::exception& e) {
+            host().log(ZZP_LOG_WARN, "cannot continue %s (%s); a new file will be started", r.path.c_str(), e.what());
+            if (!r.continuation.empty()) lost_unsynced = true;
+            continue;
+        }
+        for (const auto& t : f.writer->targets()) targets_.try_emplace(t.id, t);
+        host().log(ZZP_LOG_INFO, "continuing %s at byte %llu (%s)", r.path.c_str(),
+                   static_cast<unsigned long long>(f.writer->size()), how);
+        files_[r.period] = std::move(f);
+        newest_period_ = std::max(newest_period_, r.period);
     }
     restored_files_.clear();
-    last_sync_ns_ = host().wall_now_ns();
-    run_retention(last_sync_ns_);
+    if (lost_unsynced && written_seq_ > durable_seq_) {
+        // The predecessor's records after its last sync are in a file we cannot continue, so we
+        // would never sync them: record those batches again instead of counting on them.
+        host().log(ZZP_LOG_WARN, "batches %llu..%llu are recorded again in the new file",
+                   static_cast<unsigned long long>(durable_seq_ + 1), static_cast<unsigned long long>(written_seq_));
+        skip_through_seq_ = written_seq_ = durable_seq_;
+    }
+    // The predecessor left its last records unsynced for us (stop for a hand-over).
+    if (written_seq_ > durable_seq_) unsynced_ = true;
+}
+
+bool FileSink::handing_over() const {
+    const zzp_host* h = host().raw();
+    if (!ZZP_STRUCT_HAS(h, zzp_host, get_extension) || !h->get_extension) return false;
+    const auto* ext = static_cast<const zzp_handover_ext*>(h->get_extension(h, ZZP_HOST_EXT_HANDOVER));
+    return ZZP_STRUCT_HAS(ext, zzp_handover_ext, handing_over) && ext->handing_over && ext->handing_over(h) != 0;
+}
+
+FileSink::~FileSink() {
+    // Stopped for a hand-over that did not happen (save was never called): finish the files the
+    // way a final stop does, so none is left without its footer. Files given up in save_state
+    // are released and skipped: a successor owns them now.
+    for (auto& [period, f] : files_) {
+        if (!f.writer || !f.writer->is_open()) continue;
+        try {
+            f.writer->sync();
+            f.writer->close();
+        } catch (const std::exception& e) {
+            host().log(ZZP_LOG_WARN, "%s (the file stays readable without its index)", e.what());
+        }
+    }
 }
 
 void FileSink::stop(int64_t) {
+    if (handing_over()) {
+        // A successor continues our files (save_state hands them over open): write what we hold
+        // but leave the footer and the sync to it — they were most of a swap's pause. Durable
+        // stays what we reported; the successor reports the rest once it synced it.
+        if (!flush_pending(false))
+            host().log(ZZP_LOG_ERROR, "stopping with unwritten data (%s); it stays in the host's queue", last_error_.c_str());
+        return;
+    }
     if (!flush_pending(true))
         host().log(ZZP_LOG_ERROR, "stopping with unwritten data (%s); it stays in the host's queue", last_error_.c_str());
     handover_files_.clear();
     for (auto it = files_.begin(); it != files_.end();) {
         int64_t period = it->first;
-        if (it->second.writer) handover_files_.emplace_back(period, it->second.writer->path());
+        if (it->second.writer) handover_files_.push_back({period, it->second.part, it->second.writer->path(), {}});
         ++it;
         close_file(period);
     }
@@ -146,7 +203,8 @@ zzp_status FileSink::write(const zzp_batch& batch) {
 }
 
 void FileSink::flush() {
-    if (!flush_pending(true)) throw zzp::Error(ZZP_E_IO, last_error_);
+    // Right before a hand-over the successor syncs (see stop()).
+    if (!flush_pending(!handing_over())) throw zzp::Error(ZZP_E_IO, last_error_);
 }
 
 rec::FileHeader FileSink::header_for(int64_t period) const {
@@ -198,6 +256,7 @@ rec::FileWriter& FileSink::writer_for(int64_t period) {
 bool FileSink::flush_pending(bool force_sync) {
     try {
         rec::ChunkOrigin origin{kWriter, pending_first_seq_, pending_last_seq_};
+        if (!pending_.empty()) unsynced_ = true;
         for (auto it = pending_.begin(); it != pending_.end();) {
             rec::FileWriter& w = writer_for(it->first);
             std::vector<rec::TargetMeta> needed;
@@ -215,12 +274,17 @@ bool FileSink::flush_pending(bool force_sync) {
             }
             it = pending_.erase(it);
         }
-        if (force_sync)
-            for (auto& [p, f] : files_)
-                if (f.writer) f.writer->sync();
-        if (pending_last_seq_) durable_seq_ = std::max(durable_seq_, pending_last_seq_);
+        if (pending_last_seq_) written_seq_ = std::max(written_seq_, pending_last_seq_);
         pending_first_seq_ = pending_last_seq_ = 0;
-        last_sync_ns_ = host().wall_now_ns();
+        if (force_sync) {
+            // Nothing written since the last sync (an idle flush): nothing to wait for.
+            if (unsynced_)
+                for (auto& [p, f] : files_)
+                    if (f.writer) f.writer->sync();
+            unsynced_ = false;
+            durable_seq_ = std::max(durable_seq_, written_seq_);
+            last_sync_ns_ = host().wall_now_ns();
+        }
         if (failing_) host().log(ZZP_LOG_INFO, "writing works again; recording resumed");
         failing_ = false;
         return true;
@@ -280,17 +344,29 @@ void FileSink::run_retention(int64_t now) {
 }
 
 std::string FileSink::save_state() {
+    // From here on this instance never writes its files again, whatever happens below: a
+    // successor may continue them. (A file given up without its footer is still complete:
+    // readers scan it, `zzprobe-file recover` indexes it.)
+    for (auto& [p, f] : files_)
+        if (f.writer) f.writer->release();
+    // Closed by stop (footer included): the successor rescans them and appends after the
+    // footer. Left open by a stop for a hand-over: the successor adopts them as they are.
+    std::vector<RestoredFile> files = handover_files_;
+    for (const auto& [p, f] : files_)
+        if (f.writer) files.push_back({p, f.part, f.writer->path(), f.writer->continuation()});
     zzp::StateWriter w;
     w.u64(durable_seq_);
-    w.u64(std::max(skip_through_seq_, last_taken_seq()));
-    // The files open at stop (closed by it, footer included): the successor appends after them.
-    std::vector<std::pair<int64_t, std::string>> files = handover_files_;
-    for (const auto& [p, f] : files_)
-        if (f.writer) files.emplace_back(p, f.writer->path());
+    // Written to the files; what is past durable_seq_ the successor syncs and must not rewrite.
+    w.u64(std::max(skip_through_seq_, written_seq_));
+    // When we last synced: the successor keeps the same fsync rhythm, so swaps in a row never
+    // postpone the next sync (the loss bound of a crash stays fsync_interval).
+    w.u64(static_cast<uint64_t>(last_sync_ns_));
     w.u64(files.size());
-    for (const auto& [p, path] : files) {
-        w.u64(static_cast<uint64_t>(p));
-        w.str(path);
+    for (const auto& f : files) {
+        w.u64(static_cast<uint64_t>(f.period));
+        w.u64(f.part);
+        w.str(f.path);
+        w.str(f.continuation);
     }
     w.u64(targets_.size());
     for (const auto& [id, t] : targets_) {
@@ -305,18 +381,24 @@ std::string FileSink::save_state() {
 }
 
 void FileSink::load_state(uint32_t format, const std::string& bytes) {
-    if (format != kStateFormat)
-        throw zzp::Error(ZZP_E_UNSUPPORTED, "file sink state format " + std::to_string(format) + " is not " +
-                                                std::to_string(kStateFormat));
+    if (!accepts_state_format(format))
+        throw zzp::Error(ZZP_E_UNSUPPORTED, "file sink state format " + std::to_string(format) + " is not 1 or 2");
     zzp::StateReader r(bytes);
     uint64_t durable = r.u64();
-    (void)r.u64();  // last taken; only durable batches may be skipped
+    uint64_t written = r.u64();
+    // Format 1's second field is the last batch taken, not written: only durable ones may be skipped.
+    if (format == 1) written = durable;
     durable_seq_ = durable;
-    skip_through_seq_ = durable;
+    skip_through_seq_ = written_seq_ = std::max(durable, written);
+    if (format >= 2) restored_last_sync_ns_ = static_cast<int64_t>(r.u64());
     uint64_t n = r.u64();
     for (uint64_t i = 0; i < n; ++i) {
-        auto period = static_cast<int64_t>(r.u64());
-        restored_files_.emplace_back(period, r.str());
+        RestoredFile f;
+        f.period = static_cast<int64_t>(r.u64());
+        if (format >= 2) f.part = static_cast<unsigned>(r.u64());
+        f.path = r.str();
+        if (format >= 2) f.continuation = r.str();
+        restored_files_.push_back(std::move(f));
     }
     uint64_t nt = r.u64();
     for (uint64_t i = 0; i < nt; ++i) {
@@ -356,4 +438,4 @@ const zzp_plugin_descriptor kDescriptor = zzp::describe(
 
 }  // namespace
 
-ZZP_PLUGIN_LIBRARY("zzp-file", "0.1.0", zzp::entry<zzp::file_sink::FileSink>(kDescriptor))
+ZZP_PLUGIN_LIBRARY("zzp-file", ZZP_FILE_SINK_VERSION, zzp::entry<zzp::file_sink::FileSink>(kDescriptor))

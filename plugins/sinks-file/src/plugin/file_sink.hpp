@@ -17,8 +17,16 @@
 
 namespace zzp::file_sink {
 
-inline constexpr const char* kPluginVersion = "0.1.0";
-inline constexpr uint32_t kStateFormat = 1;
+// The plugin's version, also recorded in every chunk it writes ("file <version>"). A second
+// build with another version (-DZZP_FILE_SINK_VERSION="...", plugins/sinks-file/CMakeLists.txt)
+// makes the switch points of hot swaps visible in a recording.
+#ifndef ZZP_FILE_SINK_VERSION
+#define ZZP_FILE_SINK_VERSION "0.1.0"
+#endif
+inline constexpr const char* kPluginVersion = ZZP_FILE_SINK_VERSION;
+// State formats: 1 hands over closed files (the successor rescans them); 2 also hands over the
+// open ones with their writer state (the successor adopts them) and the last batch written.
+inline constexpr uint32_t kStateFormat = 2;
 
 struct Settings {
     std::string directory;
@@ -34,6 +42,7 @@ struct Settings {
 
 class FileSink : public zzp::Sink, public zzp::Stateful {
 public:
+    ~FileSink() override;
     void configure(const zzp::Config& c) override;
     void start() override;
     void stop(int64_t deadline_mono_ns) override;
@@ -44,6 +53,7 @@ public:
     uint64_t durable_seq() override { return durable_seq_; }
 
     uint32_t state_format() const override { return kStateFormat; }
+    bool accepts_state_format(uint32_t format) const override { return format == 1 || format == 2; }
     std::string save_state() override;
     void load_state(uint32_t format, const std::string& bytes) override;
 
@@ -56,11 +66,19 @@ private:
         std::unique_ptr<rec::FileWriter> writer;
         unsigned part = 0;
     };
+    struct RestoredFile {
+        int64_t period = 0;
+        unsigned part = 0;
+        std::string path;
+        std::string continuation;  // empty: the predecessor closed it (rescan)
+    };
 
     int64_t period_of(int64_t t) const;
     int64_t route(int64_t t) const;  // the period a record goes to (late data: the oldest open one)
     void take(const zzp_batch& batch);
     bool flush_pending(bool force_sync);  // false on failure (logged, data kept)
+    bool handing_over() const;            // the host stops us for a successor ("zzp.handover/1")
+    void continue_restored_files();
     rec::FileWriter& writer_for(int64_t period);
     rec::FileHeader header_for(int64_t period) const;
     void close_finished_periods(int64_t now);
@@ -77,14 +95,17 @@ private:
     std::set<int64_t> closed_periods_;
     int64_t newest_period_ = INT64_MIN;
     uint64_t durable_seq_ = 0;
+    uint64_t written_seq_ = 0;       // last batch in the files; durable once synced
     uint64_t skip_through_seq_ = 0;  // restored from a predecessor: already recorded
+    bool unsynced_ = false;          // records written (or adopted) since the last sync
     int64_t last_sync_ns_ = 0;
+    int64_t restored_last_sync_ns_ = 0;  // the predecessor's last sync (state format 2)
     bool failing_ = false;
     std::string last_error_;
-    // Files a predecessor handed over, reopened at start.
-    std::vector<std::pair<int64_t, std::string>> restored_files_;
+    // Files a predecessor handed over, continued at start.
+    std::vector<RestoredFile> restored_files_;
     // Files that were open when stop() closed them: what save_state hands to a successor.
-    std::vector<std::pair<int64_t, std::string>> handover_files_;
+    std::vector<RestoredFile> handover_files_;
 };
 
 }  // namespace zzp::file_sink

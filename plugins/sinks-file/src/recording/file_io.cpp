@@ -1,9 +1,11 @@
 #include "file_io.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace zzp::rec {
@@ -23,6 +25,41 @@ Fd::~Fd() { reset(); }
 void Fd::reset() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+}
+
+MappedFile::MappedFile(int fd, const std::string& path, uint64_t size) {
+    if (size == 0) return;
+    void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) throw IoError(errno, path, "cannot map the recording into memory");
+    // Opening reads a few scattered pages (header, footer, pyramid): no read-around of 128 KiB
+    // at each of them. Sequential chunk reads ask for read-ahead with will_need().
+    ::madvise(p, static_cast<size_t>(size), MADV_RANDOM);
+    data_ = static_cast<const char*>(p);
+    size_ = size;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+    if (this != &o) {
+        if (data_) ::munmap(const_cast<char*>(data_), static_cast<size_t>(size_));
+        data_ = o.data_;
+        size_ = o.size_;
+        o.data_ = nullptr;
+        o.size_ = 0;
+    }
+    return *this;
+}
+
+MappedFile::~MappedFile() {
+    if (data_) ::munmap(const_cast<char*>(data_), static_cast<size_t>(size_));
+}
+
+void MappedFile::will_need(uint64_t offset, uint64_t size) const {
+    if (!data_ || offset >= size_) return;
+    // madvise wants a page-aligned start.
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t start = offset / page * page;
+    uint64_t end = std::min(size_, offset + size);
+    ::madvise(const_cast<char*>(data_) + start, static_cast<size_t>(end - start), MADV_WILLNEED);
 }
 
 void pwrite_all(int fd, const std::string& path, const void* data, size_t size, uint64_t offset) {

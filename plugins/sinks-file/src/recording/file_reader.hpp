@@ -1,5 +1,7 @@
-// Reading one recording file: open by footer when the file was closed, else by scanning its
-// records (every checksum checked, stopping at a torn tail); decode chunks; query the pyramid.
+// Reading one recording file: open by footer when the file was closed; else from its last
+// checkpoint plus the records after it, or (no checkpoint) by scanning its records — every
+// checksum checked where it scans, stopping at a torn tail; decode chunks; query the pyramid.
+// The file is memory-mapped (read-only) and chunks decode from the map without a copy.
 // Not thread-safe: one reader per thread.
 #pragma once
 
@@ -7,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chunk_codec.hpp"
@@ -33,6 +36,15 @@ struct ScanReport {
 // recording; damage later in the file is reported in the result.
 ScanReport scan_file(const std::string& path, bool decode_payloads);
 
+// How a reader opened its file (for tools, tests and benchmarks).
+struct OpenStats {
+    enum class Mode { footer, checkpoint, scan } mode = Mode::scan;
+    uint64_t checkpoint_offset = 0;  // the last checkpoint used (mode checkpoint)
+    size_t checkpoints = 0;          // checkpoint records read
+    size_t chunks_decoded = 0;       // frame chunks decoded while opening (0 for a closed file)
+    size_t records_scanned = 0;      // records whose checksum was verified while opening
+};
+
 class FileReader {
 public:
     // Throws FormatError (not a recording, damaged header) or IoError.
@@ -49,6 +61,7 @@ public:
     const std::vector<RecordFrame>& chunks() const { return chunks_; }  // 'F' and 'S' in file order
     int64_t t_first() const { return t_first_; }
     int64_t t_last() const { return t_last_; }
+    const OpenStats& open_stats() const { return open_stats_; }
 
     std::vector<zzp_frame> read_frames(const RecordFrame& chunk, ChunkOrigin* origin = nullptr) const;
     std::vector<zzp_sample> read_samples(const RecordFrame& chunk, ChunkOrigin* origin = nullptr) const;
@@ -62,14 +75,31 @@ public:
 
 private:
     std::string read_payload(const RecordFrame& frame) const;
+    // The raw payload without a copy when the record is mapped and not compressed; `a` and `b`
+    // are scratch space that must outlive the view.
+    std::string_view payload_view(const RecordFrame& frame, std::string& a, std::string& b) const;
     RecordFrame read_frame_at(uint64_t offset) const;
     bool open_from_footer();
+    bool open_from_checkpoint();
     void open_by_scanning();
+    // Verify and decode the records from `offset` on, stopping at the first bad one (which sets
+    // valid_end_); frames go to pyramid levels first..last.
+    void scan_from(uint64_t offset, int first_level, int last_level);
+    Pyramid& pyramid_for(uint32_t id, int64_t fallback_interval_ns) const;
+    void prefetch(const RecordFrame& chunk) const;  // read-ahead for sequential chunk reads
+    void reset_contents();
     void note_targets(const std::vector<TargetMeta>& targets);
     void build_unstored_levels() const;
 
     std::string path_;
     Fd fd_;
+    MappedFile map_;
+    // Bytes below this are complete records and read through the map; the tail of a file that
+    // is still being written is read with pread, since a writer may cut it (a page past the end
+    // of a file faults).
+    uint64_t mapped_end_ = 0;
+    mutable uint64_t prefetched_from_ = 0, prefetched_to_ = 0;
+    OpenStats open_stats_;
     uint64_t file_size_ = 0;
     uint64_t valid_end_ = 0;
     FileHeader header_;
@@ -82,7 +112,8 @@ private:
     mutable std::map<uint32_t, Pyramid> pyramids_;
     mutable std::map<std::pair<uint32_t, int>, uint64_t> pyramid_offsets_;
     mutable std::map<std::pair<uint32_t, int>, bool> pyramid_loaded_;
-    mutable bool unstored_built_ = false;  // levels below first_stored_level(), built from frames
+    mutable bool unstored_built_ = false;  // levels below lazy_below_, built from frames
+    int lazy_below_ = 1;  // levels below this are built from the frames on first use
     // The last decoded frame chunk: level-0 queries at neighbouring edges hit the same chunk.
     mutable uint64_t cached_chunk_offset_ = UINT64_MAX;
     mutable std::vector<zzp_frame> cached_frames_;

@@ -118,11 +118,17 @@ std::string encode_index(const FileIndex& index) {
     pk.pack("chunks");
     pk.pack_array(static_cast<uint32_t>(index.chunks.size()));
     for (const auto& c : index.chunks) {
-        pk.pack_array(4);
+        // Items 5-8 (sizes, flags, CRC) let a reader skip reading each chunk's frame when it
+        // opens the file; readers that know only the first four ignore them.
+        pk.pack_array(8);
         pk.pack(c.offset);
         pk.pack(static_cast<uint8_t>(c.type));
         pk.pack(c.t_first);
         pk.pack(c.t_last);
+        pk.pack(c.payload_size);
+        pk.pack(c.raw_size);
+        pk.pack(c.flags);
+        pk.pack(c.crc);
     }
     pk.pack("pyramid");
     pk.pack_array(static_cast<uint32_t>(index.pyramid.size()));
@@ -146,6 +152,7 @@ FileIndex decode_index(std::string_view payload) {
     const auto& o = handle.get();
     FileIndex index;
     const auto& chunks = mp::array(mp::require(o, "chunks", "footer index"), "chunk list");
+    index.chunk_frames = chunks.size > 0;
     for (uint32_t i = 0; i < chunks.size; ++i) {
         const auto& c = mp::array(chunks.ptr[i], "chunk entry", 4);
         RecordFrame f;
@@ -155,6 +162,18 @@ FileIndex decode_index(std::string_view payload) {
         f.type = static_cast<RecordType>(type);
         f.t_first = mp::integer(c.ptr[2], "chunk start");
         f.t_last = mp::integer(c.ptr[3], "chunk end");
+        if (c.size >= 8) {
+            f.payload_size = static_cast<uint32_t>(mp::uinteger(c.ptr[4], "chunk size"));
+            f.raw_size = static_cast<uint32_t>(mp::uinteger(c.ptr[5], "chunk raw size"));
+            f.flags = static_cast<uint8_t>(mp::uinteger(c.ptr[6], "chunk flags"));
+            f.crc = static_cast<uint32_t>(mp::uinteger(c.ptr[7], "chunk checksum"));
+            // The same plausibility rules as a frame read from the file.
+            if (f.payload_size > kMaxPayload || f.raw_size > kMaxPayload || (f.flags & ~kRecordZstd) ||
+                (!(f.flags & kRecordZstd) && f.raw_size != f.payload_size))
+                throw FormatError("footer lists a chunk with impossible sizes or flags", 0);
+        } else {
+            index.chunk_frames = false;
+        }
         index.chunks.push_back(f);
     }
     const auto& pyr = mp::array(mp::require(o, "pyramid", "footer index"), "pyramid list");
@@ -168,6 +187,57 @@ FileIndex decode_index(std::string_view payload) {
     if (auto* v = mp::find(o, "frames")) index.frames = mp::uinteger(*v, "frames");
     if (auto* v = mp::find(o, "samples")) index.samples = mp::uinteger(*v, "samples");
     return index;
+}
+
+}  // namespace zzp::rec
+
+namespace zzp::rec {
+
+std::string encode_checkpoint(const Checkpoint& c) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_map(4);
+    // The keys every index record has (empty), so that any reader can decode the record.
+    pk.pack("chunks");
+    pk.pack_array(0);
+    pk.pack("pyramid");
+    pk.pack_array(0);
+    pk.pack("targets");
+    pk.pack_array(0);
+    pk.pack("checkpoint");
+    pk.pack_array(2);
+    pk.pack(c.data_ns);
+    pk.pack_array(static_cast<uint32_t>(c.targets.size()));
+    for (const auto& t : c.targets) {
+        std::string level = encode_pyramid_level(t.target_id, kCheckpointLevel, t.width_ns, t.nodes);
+        pk.pack_array(2);
+        pk.pack(t.until_ns);
+        pk.pack_bin(static_cast<uint32_t>(level.size()));
+        pk.pack_bin_body(level.data(), static_cast<uint32_t>(level.size()));
+    }
+    return std::string(buf.data(), buf.size());
+}
+
+std::optional<Checkpoint> decode_checkpoint(std::string_view payload) {
+    auto handle = mp::unpack(payload, "index record");
+    const msgpack::object* o = mp::find(handle.get(), "checkpoint");
+    if (!o) return std::nullopt;
+    const auto& a = mp::array(*o, "checkpoint", 2);
+    Checkpoint c;
+    c.data_ns = mp::integer(a.ptr[0], "checkpoint data time");
+    const auto& targets = mp::array(a.ptr[1], "checkpoint targets");
+    for (uint32_t i = 0; i < targets.size; ++i) {
+        const auto& e = mp::array(targets.ptr[i], "checkpoint target", 2);
+        CheckpointTarget t;
+        t.until_ns = mp::integer(e.ptr[0], "checkpoint until");
+        int level = 0;
+        decode_pyramid_level(mp::bin(e.ptr[1], "checkpoint nodes"), t.target_id, level, t.width_ns, t.nodes);
+        if (level != kCheckpointLevel) throw FormatError("checkpoint holds pyramid level " + std::to_string(level), 0);
+        for (const auto& n : t.nodes)
+            if (n.start_ns >= t.until_ns) throw FormatError("checkpoint holds a node past its own limit", 0);
+        c.targets.push_back(std::move(t));
+    }
+    return c;
 }
 
 }  // namespace zzp::rec

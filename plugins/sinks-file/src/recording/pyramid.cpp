@@ -78,6 +78,23 @@ void Pyramid::add(const zzp_frame& f, int first_level, int last_level) {
     }
 }
 
+void Pyramid::derive_levels_above(int level) {
+    for (int l = std::max(level, 1) + 1; l <= kPyramidLevels; ++l) {
+        const auto& below = levels_[static_cast<size_t>(l - 2)];
+        auto& out = levels_[static_cast<size_t>(l - 1)];
+        out.clear();
+        const int64_t w = level_width(interval_ns_, l);
+        for (const Summary& n : below) {
+            int64_t start = floor_div(n.start_ns, w) * w;
+            if (out.empty() || out.back().start_ns != start) {
+                out.push_back(Summary{});
+                out.back().start_ns = start;
+            }
+            out.back().merge(n);
+        }
+    }
+}
+
 namespace {
 
 void add_nodes(Summary& acc, const std::vector<Summary>& nodes, int64_t a, int64_t b) {

@@ -4,6 +4,7 @@
 // time range is answered from a handful of nodes, and exactly when its edges reach level 0.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -75,6 +76,10 @@ public:
     // Nodes of level 1..4, sorted by start.
     const std::vector<Summary>& level(int level) const { return levels_[static_cast<size_t>(level - 1)]; }
     void set_level(int level, std::vector<Summary> nodes) { levels_[static_cast<size_t>(level - 1)] = std::move(nodes); }
+    // Recompute the levels above `level` by merging its nodes (buckets nest exactly: each level
+    // is 16 whole buckets of the one below, all aligned to the epoch), e.g. after a reader
+    // rebuilt level 2 from a checkpoint.
+    void derive_levels_above(int level);
 
 private:
     int64_t interval_ns_;
@@ -91,6 +96,14 @@ struct LevelSource {
 // stops at level k and takes whole level-k buckets whose start lies in [t0, t1) — the viewer's
 // fast path, exact whenever t0 and t1 are multiples of that level's width.
 void aggregate(Summary& acc, int64_t interval_ns, int64_t t0, int64_t t1, int min_level, const LevelSource& src);
+
+// How long before a file's first frame a node that aggregate(t0, t1, min_level) takes can start.
+// Levels above min_level contribute only buckets that fit in [t0, t1) whole (so the file has a
+// frame before t1 anyway); min_level's buckets count where they start, which can be before the
+// file's first frame (files do not fall on bucket edges): up to one bucket earlier.
+inline int64_t pyramid_slack(int64_t interval_ns, int min_level) {
+    return min_level > 0 ? level_width(interval_ns, std::min(min_level, kPyramidLevels)) : 0;
+}
 
 // Serialise one level of one target into a 'P' record payload, and back.
 std::string encode_pyramid_level(uint32_t target_id, int level, int64_t width_ns, const std::vector<Summary>& nodes);

@@ -136,6 +136,15 @@ void decode_payload_in_place(const RecordFrame& f, std::string& payload) {
     check_crc(f, payload.data());  // not compressed: the stored bytes are the payload
 }
 
+std::string_view decode_payload_view(const RecordFrame& f, const char* stored, std::string& scratch) {
+    if (!(f.flags & kRecordZstd)) {
+        check_crc(f, stored);
+        return std::string_view(stored, f.payload_size);
+    }
+    scratch = decode_payload(f, stored);
+    return scratch;
+}
+
 std::string decode_payload(const RecordFrame& f, const char* payload) {
     check_crc(f, payload);
     if (!(f.flags & kRecordZstd)) return std::string(payload, f.payload_size);

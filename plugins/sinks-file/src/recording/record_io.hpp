@@ -43,6 +43,11 @@ std::string decode_payload(const RecordFrame& frame, const char* payload);
 // when the record is not compressed).
 void decode_payload_in_place(const RecordFrame& frame, std::string& payload);
 
+// The same without copying: checks the CRC of the stored bytes and returns them when the record
+// is not compressed (a view into `stored`, e.g. a memory map), else decompresses into `scratch`
+// and returns a view of it.
+std::string_view decode_payload_view(const RecordFrame& frame, const char* stored, std::string& scratch);
+
 bool known_record_type(uint8_t type);
 const char* record_type_name(RecordType type);
 

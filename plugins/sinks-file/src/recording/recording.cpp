@@ -1,5 +1,8 @@
 #include "recording.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -20,10 +23,26 @@ std::vector<std::string> recording_files(const std::string& path) {
     return out;
 }
 
+void prefetch_recording_files(const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st {};
+        if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_size <= 0) continue;  // the open proper reports it
+        const off_t size = st.st_size;
+        // The header, and the tail that holds the footer of a closed file (index, end record,
+        // pyramid levels 2-4: 25 KiB, 2.6 % of an hourly file of 4 targets); generous, as a miss
+        // costs a disk round trip (the reader then asks for the rest itself).
+        const off_t tail = std::min<off_t>(size, 32 * 1024 + size / 32);
+        ::posix_fadvise(fd.get(), 0, 4096, POSIX_FADV_WILLNEED);
+        ::posix_fadvise(fd.get(), size - tail, tail, POSIX_FADV_WILLNEED);
+    }
+}
+
 Recording::Recording(const std::vector<std::string>& paths) {
     std::vector<std::string> all;
     for (const auto& p : paths)
         for (auto& f : recording_files(p)) all.push_back(std::move(f));
+    prefetch_recording_files(all);
     std::map<std::string, size_t> by_key;
     for (const auto& path : all) {
         files_.push_back(std::make_unique<FileReader>(path));
@@ -47,7 +66,9 @@ Summary Recording::aggregate(size_t s, int64_t t0, int64_t t1, int min_level) co
     acc.start_ns = t0;
     for (const auto& [fi, id] : series_.at(s).parts) {
         const FileReader& f = *files_[fi];
-        if (f.chunks().empty() || f.t_last() < t0 || f.t_first() >= t1) continue;
+        // A bucket counts where it starts, which may be before the file's first frame.
+        int64_t slack = pyramid_slack(series_[s].meta.interval_ns, min_level);
+        if (f.chunks().empty() || f.t_last() < t0 || f.t_first() - slack >= t1) continue;
         acc.merge(f.aggregate(id, t0, t1, min_level));
     }
     return acc;

@@ -41,6 +41,12 @@ private:
     int64_t t_first_ = INT64_MAX, t_last_ = INT64_MIN;
 };
 
+// Ask the kernel to read, for all `paths` at once, the parts of each file that opening reads
+// (header, footer, pyramid), so that a cold open of a month waits for one batch of parallel
+// reads instead of a few round trips per file. The Recording constructor does it; call it
+// before opening files one by one with FileReader to get the same. Best effort.
+void prefetch_recording_files(const std::vector<std::string>& paths);
+
 // Files to open for `path`: itself, or the *.zzr files of a directory, sorted by name.
 std::vector<std::string> recording_files(const std::string& path);
 

@@ -164,9 +164,14 @@ int cmd_info(const Args& args) {
                         rfc3339_micros(h.period_start_ns).c_str());
             std::printf("  precision  %g (RTT relative error <= %g)   samples stored: %s\n", h.precision,
                         h.precision / 2, h.has_samples ? "yes" : "no");
-            std::printf("  state      %s, %" PRIu64 " bytes%s\n",
-                        f.closed() ? "closed (footer index present)" : "open or unclosed (no footer: scanned)",
-                        f.file_size(),
+            const OpenStats& os = f.open_stats();
+            std::string state = f.closed() ? "closed (footer index present)"
+                                : os.mode == OpenStats::Mode::checkpoint
+                                    ? "open or unclosed (no footer: read from its checkpoint at byte " +
+                                          std::to_string(os.checkpoint_offset) + " and " +
+                                          std::to_string(os.records_scanned) + " records after it)"
+                                    : "open or unclosed (no footer, no checkpoint: scanned)";
+            std::printf("  state      %s, %" PRIu64 " bytes%s\n", state.c_str(), f.file_size(),
                         f.torn() ? (", TORN TAIL after byte " + std::to_string(f.valid_end()) + " — run recover").c_str()
                                  : "");
             if (!f.chunks().empty())
