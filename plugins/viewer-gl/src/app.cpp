@@ -24,6 +24,11 @@ int64_t wall_ns() {
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 double ms_since(int64_t t) { return double(mono_ns() - t) / 1e6; }
+int64_t cpu_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 struct ScriptStep {
     bool frame = false;
@@ -214,7 +219,12 @@ struct App::Impl {
             int64_t pad = std::max<int64_t>((b - a) / 50, 1'000'000);
             v0 = a - pad;
             v1 = b + pad;
-            if (src->live()) v1 = std::max(v1, now_wall());
+            if (src->live()) {
+                // A stream that just started has a second of data: follow it over a minute, not
+                // over that second (following keeps the span).
+                v1 = std::max(v1, now_wall());
+                v0 = std::min<int64_t>(v0, v1 - 60'000'000'000LL);
+            }
             view_set = true;
         }
     }
@@ -349,13 +359,19 @@ struct App::Impl {
         hosts = std::move(h);
     }
 
-    void query(size_t n) {
+    // Columns are recomputed only when the view or the data changed, or the last answer was
+    // partly drawn from a coarser level (then the next frames refine it).
+    bool query(size_t n) {
         uint64_t ver = src->version();
-        if (ver == cached_version && v0 == cached_t0 && v1 == cached_t1 && n == cached_n && cols.size() == hosts.size())
-            return;
+        if (ver == cached_version && v0 == cached_t0 && v1 == cached_t1 && n == cached_n && cols.size() == hosts.size() &&
+            qstats.pending == 0)
+            return false;
         int64_t t = mono_ns();
+        double budget = opt.query_budget_ms >= 0 ? opt.query_budget_ms : opt.deterministic ? 0 : 10;
         qstats = QueryStats{};
-        cols.assign(hosts.size(), {});
+        qstats.deadline_ns = budget > 0 ? t + int64_t(budget * 1e6) : 0;
+        cols.resize(hosts.size());
+        src->begin_query();
         for (size_t h = 0; h < hosts.size(); ++h) {
             ColumnGrid grid{v0, v1, n};
             grid.snap = src->snap_for(h, (v1 - v0) / int64_t(n));
@@ -363,6 +379,8 @@ struct App::Impl {
         }
         cached_version = ver, cached_t0 = v0, cached_t1 = v1, cached_n = n;
         query_ms = ms_since(t);
+        if (qstats.pending) dirty = true;  // refine in the next frame
+        return true;
     }
 
     std::vector<ColumnTexels> texels(const std::vector<Column>& c, const YScale& s, float lane_h) {
@@ -452,9 +470,13 @@ struct App::Impl {
         Layout& L = app.layout_;
         L.t0 = v0, L.t1 = v1;
         size_t n = size_t(std::max(1.f, L.plot.w));
-        query(n);
-        fs.query_ms = query_ms;
-        fs.nodes_read = qstats.nodes_read, fs.frames_read = qstats.frames_read, fs.chunks_decoded = qstats.chunks_decoded;
+        if (query(n)) {
+            fs.query_ms = query_ms;
+            fs.decode_ms = double(qstats.decode_ns) / 1e6;
+            fs.nodes_read = qstats.nodes_read, fs.frames_read = qstats.frames_read, fs.chunks_decoded = qstats.chunks_decoded;
+            fs.pending = qstats.pending;
+            fs.queried = true;
+        }
         fs.level = qstats.level;
         fs.columns = int(n);
 
@@ -498,6 +520,7 @@ struct App::Impl {
             renderer->fill_rect(r.x, r.y, r.w, r.h, kLaneBackground);
             if (!stacked) break;
         }
+        if (panel) renderer->fill_rect(L.plot.x + L.plot.w + 6, L.plot.y, float(W) - (L.plot.x + L.plot.w) - 14, L.plot.h, kPanelBackground);
         auto refs = reference_lines(L.scale);
         auto ticks = time_ticks(v0, v1, L.plot.w);
         for (size_t h = 0; h < hosts.size(); ++h) {
@@ -582,6 +605,34 @@ struct App::Impl {
             py += sz.y + 6;
             if (py > L.plot.y + L.plot.h / 2) break;
         }
+        // summary panel (before the tooltip, which must cover it)
+        if (panel) {
+            float pw = float(W) - (L.plot.x + L.plot.w) - 8;
+            ImGui::SetNextWindowPos(ImVec2(L.plot.x + L.plot.w + 6, L.plot.y));
+            ImGui::SetNextWindowSize(ImVec2(pw, L.plot.h));
+            // Its background is an opaque clear (drawn with the lanes): ImGui's is a blended quad
+            // of 250x660 px that costs llvmpipe ~2 ms a frame.
+            ImGui::Begin("Hosts", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                               ImGuiWindowFlags_NoBackground);
+            ImGui::TextDisabled("visible range");
+            for (size_t h = 0; h < hosts.size(); ++h) {
+                const HostSummary& s = app.summaries_[h];
+                ImGui::PushID(int(h));
+                bool v = visible[h];
+                ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(host_color(h).r, host_color(h).g, host_color(h).b, 1));
+                if (ImGui::Checkbox(hosts[h].name.c_str(), &v)) visible[h] = v, dirty = true;
+                ImGui::PopStyleColor();
+                ImGui::Text("loss %.3f%%  (%llu/%llu)", s.loss_pct, (unsigned long long)s.lost, (unsigned long long)s.sent);
+                ImGui::Text("p50 %s  p99 %s", format_rtt(s.p50_ns).c_str(), format_rtt(s.p99_ns).c_str());
+                ImGui::Text("dropout bursts %llu", (unsigned long long)s.bursts);
+                ImGui::PopID();
+            }
+            ImGui::Separator();
+            ImGui::TextDisabled("wheel zoom, drag pan,\nright-drag box zoom,\nL scale, A range, [ ] factor,\nS stack, F follow, 1-9 hosts,\nHome all, P png, Q quit");
+            if (!opt.deterministic && !app.stats_.empty())
+                ImGui::TextDisabled("frame %.1f ms", app.stats_.back().total_ms);
+            ImGui::End();
+        }
         // hover: cursor line and tooltip with exact values
         if (L.plot.contains(mx, my) && !left_down && !box) {
             size_t c = size_t(std::clamp(mx - L.plot.x, 0.f, L.plot.w - 1));
@@ -621,31 +672,6 @@ struct App::Impl {
                 }
             }
             ImGui::EndTooltip();
-        }
-        // summary panel
-        if (panel) {
-            float pw = float(W) - (L.plot.x + L.plot.w) - 8;
-            ImGui::SetNextWindowPos(ImVec2(L.plot.x + L.plot.w + 6, L.plot.y));
-            ImGui::SetNextWindowSize(ImVec2(pw, L.plot.h));
-            ImGui::Begin("Hosts", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-            ImGui::TextDisabled("visible range");
-            for (size_t h = 0; h < hosts.size(); ++h) {
-                const HostSummary& s = app.summaries_[h];
-                ImGui::PushID(int(h));
-                bool v = visible[h];
-                ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(host_color(h).r, host_color(h).g, host_color(h).b, 1));
-                if (ImGui::Checkbox(hosts[h].name.c_str(), &v)) visible[h] = v, dirty = true;
-                ImGui::PopStyleColor();
-                ImGui::Text("loss %.3f%%  (%llu/%llu)", s.loss_pct, (unsigned long long)s.lost, (unsigned long long)s.sent);
-                ImGui::Text("p50 %s  p99 %s", format_rtt(s.p50_ns).c_str(), format_rtt(s.p99_ns).c_str());
-                ImGui::Text("dropout bursts %llu", (unsigned long long)s.bursts);
-                ImGui::PopID();
-            }
-            ImGui::Separator();
-            ImGui::TextDisabled("wheel zoom, drag pan,\nright-drag box zoom,\nL scale, A range, [ ] factor,\nS stack, F follow, 1-9 hosts,\nHome all, P png, Q quit");
-            if (!opt.deterministic && !app.stats_.empty())
-                ImGui::TextDisabled("frame %.1f ms", app.stats_.back().total_ms);
-            ImGui::End();
         }
         ImGui::Render();
         renderer->draw_imgui(ImGui::GetDrawData());
@@ -757,9 +783,9 @@ std::string App::run() {
         }
         if (!s.pending_screenshot.empty()) shot = s.pending_screenshot, s.pending_screenshot.clear();
         FrameStats fs;
-        int64_t t0 = mono_ns();
+        int64_t t0 = mono_ns(), c0 = cpu_ns();
         int64_t arrival = 0;
-        if (auto* live = dynamic_cast<LiveSource*>(s.src.get())) arrival = live->take_pending_arrival();
+        arrival = s.src->take_pending_arrival();
         s.dirty = false;
         s.draw_frame(fs);
         int64_t t1 = mono_ns();
@@ -767,9 +793,10 @@ std::string App::run() {
         int64_t t2 = mono_ns();
         fs.gpu_ms = double(t2 - t1) / 1e6;
         fs.total_ms = double(t2 - t0) / 1e6;
+        fs.cpu_ms = double(cpu_ns() - c0) / 1e6;
         if (arrival) fs.arrival_latency_ms = double(t2 - arrival) / 1e6;
         last_render = t2;
-        ++rendered_;
+        if (rendered_++ == 0) first_frame_mono_ns_ = t2;
         bool last = opt_.frames > 0 && rendered_ >= opt_.frames && script_pos >= script.size();
         if (last || !shot.empty()) {
             px_w_ = s.surface->width(), px_h_ = s.surface->height();
@@ -780,12 +807,13 @@ std::string App::run() {
             else log_(1, "screenshot written to " + shot);
         }
         if (opt_.benchmark)
-            std::printf("frame %lld: %.2f ms (query %.3f ms, gpu %.2f ms) level %d columns %d hosts %d plot_vertices %llu "
-                        "imgui_vertices %llu nodes %llu frames %llu chunks %llu%s\n",
-                        (long long)rendered_, fs.total_ms, fs.query_ms, fs.gpu_ms, fs.level, fs.columns, fs.hosts,
+            std::printf("frame %lld: %.2f ms (cpu %.2f ms, query %.3f ms, decode %.3f ms, gpu %.2f ms) level %d columns %d "
+                        "hosts %d plot_vertices %llu imgui_vertices %llu nodes %llu frames %llu chunks %llu pending %llu%s\n",
+                        (long long)rendered_, fs.total_ms, fs.cpu_ms, fs.query_ms, fs.decode_ms, fs.gpu_ms, fs.level,
+                        fs.columns, fs.hosts,
                         (unsigned long long)fs.plot_vertices, (unsigned long long)fs.imgui_vertices,
                         (unsigned long long)fs.nodes_read, (unsigned long long)fs.frames_read,
-                        (unsigned long long)fs.chunks_decoded,
+                        (unsigned long long)fs.chunks_decoded, (unsigned long long)fs.pending,
                         fs.arrival_latency_ms >= 0 ? (" arrival_to_screen " + std::to_string(fs.arrival_latency_ms) + " ms").c_str() : "");
         stats_.push_back(fs);
         s.surface->present();

@@ -34,6 +34,9 @@ struct Options {
     int64_t view_t0 = 0, view_t1 = 0;  // initial view (0 = everything)
     int64_t silence_ns = 3'000'000'000;
     int max_fps = 30;
+    // Decoding work per frame (chunks, level 1) before drawing what is not read yet from a
+    // coarser level; < 0: 10 ms, or everything at once when deterministic; 0: everything.
+    double query_budget_ms = -1;
     bool panel = true;
     std::string title = "zzprobe view";
     std::string source_label;  // "3 files" / "127.0.0.1:7879"
@@ -58,8 +61,13 @@ struct HostSummary {
 };
 
 struct FrameStats {
-    double total_ms = 0, query_ms = 0, gpu_ms = 0;
+    // total: input to finished frame (glFinish); query: column queries, of which decode: reading
+    // chunks not seen before; gpu: glFinish (llvmpipe rasterises then); cpu: CPU time of the
+    // whole process (all llvmpipe threads) in the frame, which a busy machine does not inflate.
+    double total_ms = 0, query_ms = 0, decode_ms = 0, gpu_ms = 0, cpu_ms = 0;
     uint64_t plot_vertices = 0, imgui_vertices = 0, nodes_read = 0, frames_read = 0, chunks_decoded = 0;
+    uint64_t pending = 0;  // parts drawn from a coarser level (refined in the next frames)
+    bool queried = false;  // the columns were recomputed in this frame
     int columns = 0, hosts = 0, level = 0;
     double arrival_latency_ms = -1;  // live: first unseen arrival -> frame finished
 };
@@ -86,6 +94,8 @@ public:
     const std::vector<std::string>& problems_shown() const { return problems_; }
     std::string surface_description() const { return surface_desc_; }
     int64_t frames_rendered() const { return rendered_; }
+    // CLOCK_MONOTONIC time the first frame was finished (0 before): for "first frame" figures.
+    int64_t first_frame_mono_ns() const { return first_frame_mono_ns_; }
 
 private:
     struct Impl;
@@ -103,13 +113,15 @@ private:
     std::vector<HostSummary> summaries_;
     std::vector<std::string> problems_;
     std::string surface_desc_;
-    int64_t rendered_ = 0;
+    std::atomic<int64_t> rendered_{0};
+    std::atomic<int64_t> first_frame_mono_ns_{0};
 };
 
 // Host colours (shared with tests).
 Rgba host_color(size_t i);
 inline constexpr Rgba kBackground{0.075f, 0.08f, 0.095f, 1.f};
 inline constexpr Rgba kLaneBackground{0.11f, 0.12f, 0.14f, 1.f};
+inline constexpr Rgba kPanelBackground{0.06f, 0.06f, 0.065f, 1.f};
 
 // Column summary of a host over a range, the numbers of the panel.
 HostSummary summarize(const std::vector<Column>& cols);

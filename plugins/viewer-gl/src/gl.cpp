@@ -208,7 +208,7 @@ GLuint link(const char* vs, const char* fs) {
     return p;
 }
 
-// One quad per lane (4 vertices, no buffers); the fragment shader reads its column.
+// One quad per lane or strip (4 vertices, no buffers); the fragment shader reads its column.
 const char* kPlotVs = R"(#version 330 core
 uniform vec4 uRect;   // x0, y0 (GL, bottom), w, h in pixels
 uniform vec2 uView;   // framebuffer size
@@ -331,6 +331,16 @@ void Renderer::begin(GLuint fbo, int width, int height, Rgba bg) {
 }
 
 void Renderer::fill_rect(float x0, float y0, float w, float h, Rgba c) {
+    // Opaque fills are scissored clears: llvmpipe fills whole tiles with no shader and no blending
+    // (lane backgrounds as shaded quads cost ~2.5 ms a frame at 1280x720).
+    if (c.a >= 1.f) {
+        glEnable(GL_SCISSOR_TEST);
+        glScissor(int(x0), int(float(height_) - y0 - h), int(w), int(h));
+        glClearColor(c.r, c.g, c.b, c.a);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glDisable(GL_SCISSOR_TEST);
+        return;
+    }
     glUseProgram(plot_prog_);
     glUniform4f(glGetUniformLocation(plot_prog_, "uRect"), x0, float(height_) - y0 - h, w, h);
     glUniform2f(glGetUniformLocation(plot_prog_, "uView"), float(width_), float(height_));
@@ -365,15 +375,20 @@ void Renderer::draw_lane(int slot, const std::vector<ColumnTexels>& cols, float 
     glBindTexture(GL_TEXTURE_2D, lane_tex_[static_cast<size_t>(slot)]);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, static_cast<GLsizei>(cols.size()), 2, 0, GL_RGBA, GL_FLOAT, data.data());
-    glUseProgram(plot_prog_);
-    glUniform4f(glGetUniformLocation(plot_prog_, "uRect"), x0, float(height_) - y0 - h, w, h);
-    glUniform2f(glGetUniformLocation(plot_prog_, "uView"), float(width_), float(height_));
-    glUniform4f(glGetUniformLocation(plot_prog_, "uColor"), c.r, c.g, c.b, c.a);
-    glUniform1i(glGetUniformLocation(plot_prog_, "uMode"), mode);
-    glUniform1i(glGetUniformLocation(plot_prog_, "uFill"), 0);
-    glUniform1i(glGetUniformLocation(plot_prog_, "uCols"), 0);
+    // One quad per lane, whatever the data: per-column quads (1 px wide) were tried and cost 2x,
+    // since llvmpipe shades 4x4 blocks and a 1-px-wide quad wastes 3/4 of each.
+    GLuint prog = plot_prog_;
+    glUseProgram(prog);
+    glUniform4f(glGetUniformLocation(prog, "uRect"), x0, float(height_) - y0 - h, w, h);
+    glUniform2f(glGetUniformLocation(prog, "uView"), float(width_), float(height_));
+    glUniform4f(glGetUniformLocation(prog, "uColor"), c.r, c.g, c.b, c.a);
+    glUniform1i(glGetUniformLocation(prog, "uMode"), mode);
+    glUniform1i(glGetUniformLocation(prog, "uFill"), 0);
+    glUniform1i(glGetUniformLocation(prog, "uCols"), 0);
     glBindVertexArray(vao_);
+    if (mode == 1) glDisable(GL_BLEND);  // the loss strip is opaque: no read-back of the tiles
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    glEnable(GL_BLEND);
     plot_vertices += 4;
 }
 

@@ -10,6 +10,8 @@
 #include <ctime>
 
 #include "app.hpp"
+#include "file_source.hpp"
+#include "live_source.hpp"
 #include "client/stream_client.hpp"
 
 namespace zzp::viewer {

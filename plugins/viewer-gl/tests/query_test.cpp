@@ -4,7 +4,7 @@
 #include <fstream>
 #include <random>
 
-#include "data_source.hpp"
+#include "file_source.hpp"
 #include "recording/file_reader.hpp"
 #include "recording/pyramid.hpp"
 #include "scale.hpp"
@@ -82,10 +82,11 @@ TEST_F(QueryTest, PyramidColumnsEqualBruteForceOnBucketAlignedRandomWindows) {
     FileSource src({spec_->directory});
     std::mt19937_64 rng(12);
     int checked_levels[rec::kPyramidLevels + 1] = {};
-    for (int i = 0; i < 40; ++i) {
+    for (int i = 0; i < 80; ++i) {
         int level = 1 + int(rng() % 2);  // 3 h of data: levels 1 and 2 are what whole views use
         int64_t w = rec::level_width(spec_->interval_ns, level);
-        int64_t per_col = w * int64_t(2 + rng() % 6);
+        // Up to 39 buckets a column: wide columns take whole buckets of the next level.
+        int64_t per_col = w * int64_t(2 + rng() % (i % 2 ? 6 : 38));
         size_t n = 10 + rng() % 200;
         if (FileSource::level_for(spec_->interval_ns, per_col) != level) continue;
         int64_t t0 = rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) * w;
@@ -102,6 +103,77 @@ TEST_F(QueryTest, PyramidColumnsEqualBruteForceOnBucketAlignedRandomWindows) {
     }
     EXPECT_GT(checked_levels[1], 0);
     EXPECT_GT(checked_levels[2], 0);
+}
+
+TEST_F(QueryTest, SubBucketColumnsEqualBruteForceOnAlignedWindows) {
+    // Views of ~30 min .. 3 h read 8-frame sub-buckets of decoded chunks, not frames.
+    FileSource src({spec_->directory});
+    std::mt19937_64 rng(13);
+    const int64_t w = spec_->interval_ns * kSubBucketFrames;
+    int checked = 0;
+    for (int i = 0; i < 30; ++i) {
+        int64_t per_col = w * int64_t(2 + rng() % 14);
+        size_t n = 100 + rng() % 600;
+        if (FileSource::level_for(spec_->interval_ns, per_col) != 0) continue;
+        ASSERT_EQ(src.snap_for(0, per_col), w);
+        int64_t t0 = rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) * w;
+        ColumnGrid g{t0, t0 + per_col * int64_t(n), n};
+        for (size_t h = 0; h < 2; ++h) {
+            QueryStats st;
+            std::vector<Column> got, want;
+            src.begin_query();
+            src.columns(h, g, got, st);
+            ASSERT_EQ(st.level, 0);
+            EXPECT_EQ(st.frames_read, 0u) << "sub-buckets, not frames";
+            EXPECT_GT(st.nodes_read, 0u);
+            brute_force_columns(*frames_, uint32_t(h + 1), g, want);
+            ASSERT_EQ(got, want) << "window " << i << " host " << h;
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 10);
+}
+
+// With a deadline already passed, a query does one unit of decoding and draws the rest from a
+// coarser level (as spill: no false gaps, nothing counted twice); repeated queries converge to
+// exactly the brute-force answer.
+void converge_to_exact(const std::vector<zzp_frame>& frames, const SynthSpec& spec, int64_t per_col, size_t n) {
+    FileSource src({spec.directory});
+    int64_t w = src.snap_for(0, per_col);
+    ASSERT_GT(w, 0);
+    int64_t t0 = rec::floor_div(spec.t0_ns + spec.duration_ns / 3, w) * w;
+    ColumnGrid g{t0, t0 + per_col * int64_t(n), n};
+    g.snap = w;
+    std::vector<Column> want, got;
+    brute_force_columns(frames, 1, g, want);
+    int rounds = 0;
+    uint64_t first_pending = 0;
+    for (;; ++rounds) {
+        ASSERT_LT(rounds, 5000);
+        QueryStats st;
+        st.deadline_ns = 1;  // long passed
+        src.begin_query();
+        src.columns(0, g, got, st);
+        if (rounds == 0) first_pending = st.pending;
+        if (st.pending == 0) break;
+        for (size_t c = 0; c < n; ++c) {
+            if (!want[c].any_frames()) continue;
+            ASSERT_TRUE(got[c].any_frames()) << "round " << rounds << " column " << c << ": a false gap";
+            ASSERT_LE(got[c].frames, want[c].frames) << "stand-ins are not counted";
+        }
+    }
+    EXPECT_GT(first_pending, 0u);
+    EXPECT_GT(rounds, 1);
+    EXPECT_EQ(got, want);
+}
+
+TEST_F(QueryTest, DeadlineRefinesLevelOneToExact) {
+    // 25 s columns: level 1, which format v2 does not store.
+    converge_to_exact(*frames_, *spec_, 25'600'000'000LL, 300);
+}
+
+TEST_F(QueryTest, DeadlineRefinesFrameChunksToExact) {
+    converge_to_exact(*frames_, *spec_, 3'200'000'000LL, 800);
 }
 
 TEST_F(QueryTest, UnalignedPyramidColumnsStayCloseToBruteForce) {
