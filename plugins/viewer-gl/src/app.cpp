@@ -641,6 +641,11 @@ struct App::Impl {
             dl->AddLine(ImVec2(L.plot.x + float(c) + 0.5f, L.plot.y), ImVec2(L.plot.x + float(c) + 0.5f, L.plot.y + L.plot.h),
                         IM_COL32(255, 255, 255, 60));
             int64_t t = time_at(mx);
+            // Opens towards the plot's centre, so it never covers the summary panel on the right
+            // nor runs off the bottom of the window.
+            const bool right_half = mx > L.plot.x + L.plot.w / 2, lower_half = my > L.plot.y + L.plot.h / 2;
+            ImGui::SetNextWindowPos(ImVec2(right_half ? mx - 16 : mx + 16, lower_half ? my - 16 : my + 16), ImGuiCond_Always,
+                                    ImVec2(right_half ? 1.f : 0.f, lower_half ? 1.f : 0.f));
             ImGui::BeginTooltip();
             ImGui::Text("%s", format_date_time(t).c_str());
             ImGui::TextDisabled("column %s .. %s (%s)", format_time(grid.edge(c), 1'000'000).c_str(),

@@ -234,7 +234,12 @@ void main() {
     if (uMode == 1) {
         if (b.w < -1.5) o = vec4(0.24, 0.24, 0.26, 1.0);                 // no data
         else if (b.w < -0.5) o = vec4(0.95, 0.60, 0.10, 1.0);            // send/net errors only
-        else if (b.w > 0.0) o = vec4(0.60 + 0.40 * b.w, 0.08, 0.08, 1.0); // loss
+        else if (b.w > 0.0) {                                            // loss
+            // Brightness on a log scale from 0.01 % to 100 %: at a month's zoom nearly every
+            // column holds some loss, and a burst must still stand out from the background.
+            float s = clamp((log(b.w) / log(10.0) + 4.0) / 4.0, 0.0, 1.0);
+            o = vec4(0.56 + 0.44 * s, 0.04 + 0.16 * s, 0.04 + 0.16 * s, 1.0);
+        }
         else o = vec4(0.13, 0.30, 0.16, 1.0);                            // all replied
         return;
     }
