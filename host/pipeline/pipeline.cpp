@@ -270,7 +270,7 @@ void Pipeline::frame_loop() {
     // emits, so a sample sent just before a boundary may reach the ingest just after it. Kept
     // short because live viewers wait for it (a frame on a subscriber within 2 ms of its
     // interval's end); a sample later than this only makes the next live revision.
-    const int64_t publish_lag = std::min<int64_t>(options_.frame_interval_ns / 4, 1'000'000);
+    const int64_t publish_lag = std::min<int64_t>(options_.frame_interval_ns / 4, 250'000);
     for (;;) {
         const uint64_t generation = clock_generation_.load();
         // Read before the swap (and never under ingest_mutex_, see the clock listener).
