@@ -46,6 +46,9 @@ const std::vector<Node>* LevelCache::get(const rec::FileReader& reader, size_t f
     const auto& src = reader.level_nodes(id, level);
     v.reserve(src.size());
     for (const auto& s : src) v.push_back(Node::of(s, w));
+    // The reader's copy (352-byte summaries, 3.7x these nodes: 41 MB for a month of 4 hosts) is
+    // not needed again; what it cannot read back from the file it keeps.
+    reader.release_level(id, level);
     pf.stored.emplace_back(key, std::move(v));
     return &pf.stored.back().second;
 }

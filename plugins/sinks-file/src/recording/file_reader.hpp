@@ -43,6 +43,12 @@ struct OpenStats {
     size_t checkpoints = 0;          // checkpoint records read
     size_t chunks_decoded = 0;       // frame chunks decoded while opening (0 for a closed file)
     size_t records_scanned = 0;      // records whose checksum was verified while opening
+    // Bytes of the file read while opening (record frames and payloads, mapped or not): for a
+    // closed file its header, end record and index — what opening a month costs per file.
+    uint64_t bytes_read = 0;
+    // Opened from a footer written before chunk frames were listed (4-item chunk entries): each
+    // chunk's frame is read when the chunk is (see chunk_frame()).
+    bool lazy_chunk_frames = false;
 };
 
 class FileReader {
@@ -58,7 +64,16 @@ public:
     uint64_t valid_end() const { return valid_end_; }  // bytes of readable records
     uint64_t file_size() const { return file_size_; }
     bool torn() const { return valid_end_ < file_size_; }  // unreadable bytes after valid_end
-    const std::vector<RecordFrame>& chunks() const { return chunks_; }  // 'F' and 'S' in file order
+    // 'F' and 'S' in file order. Offset, type and time range are always there; sizes, flags and
+    // checksum only when the footer listed them (files written since December 2026) or the file
+    // was scanned — else they are 0 until chunk_frame() reads them. read_frames() and
+    // read_samples() take either.
+    const std::vector<RecordFrame>& chunks() const { return chunks_; }
+    // The whole record frame of a chunk of chunks(): read from the file (32 bytes, on the page
+    // that decoding the chunk reads anyway) when the footer did not list it, so that opening a
+    // closed file never touches its chunks. Throws FormatError when the footer's entry does not
+    // match the record at its offset.
+    RecordFrame chunk_frame(const RecordFrame& chunk) const;
     int64_t t_first() const { return t_first_; }
     int64_t t_last() const { return t_last_; }
     const OpenStats& open_stats() const { return open_stats_; }
@@ -72,6 +87,12 @@ public:
     Summary aggregate(uint32_t id, int64_t t0, int64_t t1, int min_level) const;
     // Pyramid nodes of a level (1..4) for a target (loaded on first use).
     const std::vector<Summary>& level_nodes(uint32_t id, int level) const;
+    // Free a level that the file stores as a 'P' record, for a caller that copied what it needs
+    // (the viewer keeps compact nodes: a month of level 2 is 36 MB as Summary). A later
+    // level_nodes() reads it again; references it returned see an empty level meanwhile.
+    // Levels built in memory (scanned or checkpointed files, level 1 of a closed version 2 file)
+    // cannot be read back and stay. Returns whether the level was freed.
+    bool release_level(uint32_t id, int level) const;
 
 private:
     std::string read_payload(const RecordFrame& frame) const;
@@ -100,6 +121,7 @@ private:
     uint64_t mapped_end_ = 0;
     mutable uint64_t prefetched_from_ = 0, prefetched_to_ = 0;
     OpenStats open_stats_;
+    mutable uint64_t bytes_read_ = 0;  // all reads of the file; open_stats_.bytes_read is the opening's
     uint64_t file_size_ = 0;
     uint64_t valid_end_ = 0;
     FileHeader header_;
@@ -107,6 +129,8 @@ private:
     std::vector<TargetMeta> targets_;
     bool closed_ = false;
     std::vector<RecordFrame> chunks_;
+    // chunks_ came from a footer without chunk frames: chunk_frame() reads each from the file.
+    bool lazy_chunk_frames_ = false;
     int64_t t_first_ = INT64_MAX, t_last_ = INT64_MIN;
     // Pyramid: built when scanning, else loaded per (target, level) from 'P' records on demand.
     mutable std::map<uint32_t, Pyramid> pyramids_;

@@ -70,7 +70,9 @@ std::unique_ptr<FileWriter> FileWriter::reopen(const std::string& path, int comp
     for (const auto& t : reader.targets()) w->known_targets_[t.id] = t;
     w->index_.targets = reader.targets();
     for (const auto& c : reader.chunks()) {
-        w->index_.chunks.push_back(c);
+        // The whole frame: the footer this writer writes lists it (a file whose old footer did
+        // not has only offset, type and times in chunks()).
+        w->index_.chunks.push_back(reader.chunk_frame(c));
         if (c.type == RecordType::frames) {
             for (const auto& f : reader.read_frames(c)) {
                 const TargetMeta* t = reader.target(f.target_id);
