@@ -47,8 +47,9 @@ typedef struct zzp_host {
      * copied. Returns at once. [thread-safe] */
     void (*request_stop)(const struct zzp_host *host, const char *reason);
 
-    /* Host extension by id (none defined in 1.0); NULL when unknown. The returned table lives
-     * as long as this host table. [thread-safe] */
+    /* Host extension by id: "zzp.frames/1" (host_frames.h), "zzp.handover/1" (state.h); NULL
+     * when unknown to this host. The returned table lives as long as this host table.
+     * [thread-safe] */
     const void *(*get_extension)(const struct zzp_host *host, const char *id);
 } zzp_host;
 
