@@ -18,6 +18,8 @@
 #include <zzp_stream/udp_stream_stats.h>
 #include <zzprobe/zzprobe.h>
 
+#include "loopback_port.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -263,19 +265,7 @@ void bench_end_to_end(bool quick) {
     }
     char dir[] = "/tmp/zzp-stream-bench-XXXXXX";
     if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp");
-    // A free port: bind, read it, close (the host binds it a moment later; loopback only).
-    uint16_t port = 0;
-    {
-        int fd = socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        close(fd);
-    }
+    const uint16_t port = zzp::test::free_loopback_port();  // the host binds it a moment later
     const int seconds = quick ? 3 : 15;
     const std::string config = std::string(dir) + "/e2e.toml";
     {

@@ -1,6 +1,7 @@
 #include "swap_harness.hpp"
 
 #include "loader/plugin_instance.hpp"
+#include "loopback_port.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -29,17 +30,7 @@ TempDir::~TempDir() {
 fs::path bundled_plugin(const std::string& file) { return fs::path(ZZP_HARNESS_PLUGIN_OUTPUT_DIR) / file; }
 fs::path test_plugin(const std::string& file) { return fs::path(ZZP_HOTSWAP_PLUGIN_DIR) / file; }
 
-int free_udp_port() {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
+int free_udp_port() { return zzp::test::free_loopback_port(SOCK_DGRAM); }
 
 SwapHarness::~SwapHarness() {
     if (!stopped_ && pipeline_) stop();

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "loopback_port.hpp"
 #include "sink_harness.hpp"
 
 namespace zzp::prom {
@@ -24,18 +25,6 @@ using namespace zzp::prom::test;
 namespace fs = std::filesystem;
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
-
-uint16_t free_port(int type) {
-    int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 // A child process, killed (by its pid) and reaped when the object goes away.
 class Child {
@@ -141,9 +130,11 @@ protected:
 };
 
 TEST_F(PrometheusE2E, RealPrometheusScrapesTheUdpEchoPipeline) {
-    const uint16_t metrics_port = free_port(SOCK_STREAM);
-    prom_port_ = free_port(SOCK_STREAM);
-    const uint16_t answered = free_port(SOCK_DGRAM), dropped = free_port(SOCK_DGRAM), closed = free_port(SOCK_DGRAM);
+    const uint16_t metrics_port = zzp::test::free_loopback_port(SOCK_STREAM);
+    prom_port_ = zzp::test::free_loopback_port(SOCK_STREAM);
+    const uint16_t answered = zzp::test::free_loopback_port(SOCK_DGRAM);
+    const uint16_t dropped = zzp::test::free_loopback_port(SOCK_DGRAM);
+    const uint16_t closed = zzp::test::free_loopback_port(SOCK_DGRAM);
     const std::string ok_target = "127.0.0.1:" + std::to_string(answered);
     const std::string lost_target = "127.0.0.1:" + std::to_string(dropped);
     const std::string closed_target = "127.0.0.1:" + std::to_string(closed);

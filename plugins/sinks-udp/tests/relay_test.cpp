@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "frame_relay.hpp"
+#include "loopback_port.hpp"
 #include "test_helpers.hpp"
 
 extern char** environ;
@@ -113,18 +114,6 @@ TEST(FrameRelay, SameNameAndAddressFromTwoRemoteProbesStayTwoTargets) {
 
 namespace {
 
-uint16_t free_udp_port() {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
     std::stringstream s;
@@ -212,7 +201,7 @@ TEST(StreamRelay, HostBRelaysWhatHostAMeasuresFrameForFrame) {
     const std::string secret = dir + "/stream.secret";
     std::ofstream(secret) << "relay-test-secret-0123456789abcdef\n";
     chmod(secret.c_str(), 0600);
-    const uint16_t port_a = free_udp_port(), port_b = free_udp_port();
+    const uint16_t port_a = zzp::test::free_loopback_port(), port_b = zzp::test::free_loopback_port();
 
     Host a(dir, "a", R"(
 [[probe]]
