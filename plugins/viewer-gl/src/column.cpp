@@ -90,20 +90,6 @@ void Column::add_spill(const Node& n) {
 
 void Column::add(const rec::Summary& s) { add(Node::of(s, 0)); }
 
-void Column::merge(const Column& o) {
-    frames += o.frames;
-    sent += o.sent;
-    received += o.received;
-    lost += o.lost;
-    errors += o.errors;
-    min = std::min(min, o.min);
-    max = std::max(max, o.max);
-    q25_sum += o.q25_sum;
-    q50_sum += o.q50_sum;
-    q75_sum += o.q75_sum;
-    q_count += o.q_count;
-}
-
 int64_t ColumnGrid::edge(size_t i) const {
     __int128 span = static_cast<__int128>(t1) - t0;
     int64_t e = t0 + static_cast<int64_t>(span * static_cast<__int128>(i) / static_cast<__int128>(n));

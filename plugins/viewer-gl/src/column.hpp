@@ -49,7 +49,6 @@ struct Column {
     void add(const Node& n);
     void add_spill(const Node& n);
     void add(const rec::Summary& s);
-    void merge(const Column& o);
     bool any_frames() const { return frames + spill_frames > 0; }
     bool has_rtt() const { return q_count > 0; }
     double q25() const { return static_cast<double>(q25_sum) / static_cast<double>(q_count); }
