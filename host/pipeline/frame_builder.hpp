@@ -37,6 +37,12 @@
 
 namespace zzp::host {
 
+// The largest multiple of step (> 0) not above t, for negative t too.
+inline int64_t align_down(int64_t t, int64_t step) {
+    const int64_t r = t % step;
+    return t - (r < 0 ? r + step : r);
+}
+
 struct FrameBuilderOptions {
     int64_t interval_ns = 100'000'000;
     int64_t settle_timeout_ns = 5'000'000'000;
@@ -79,10 +85,7 @@ public:
     int64_t interval_ns() const { return options_.interval_ns; }
 
     // Start of the interval holding wall time t.
-    int64_t interval_start(int64_t t) const {
-        const int64_t r = t % options_.interval_ns;
-        return t - (r < 0 ? r + options_.interval_ns : r);
-    }
+    int64_t interval_start(int64_t t) const { return align_down(t, options_.interval_ns); }
 
 private:
     struct OpenFrame {

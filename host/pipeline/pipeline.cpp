@@ -283,15 +283,13 @@ void Pipeline::frame_loop() {
             // deadline can be seconds away); samples waiting in ingest_ open new ones, and their
             // emitters do not wake this thread. So while samples flow, the next interval end is
             // due as well.
-            if (!clock_->is_manual() && now - last_work_wall_ < kActiveWindowNs)
+            const bool real_time = !clock_->is_manual();
+            if (real_time && now - last_work_wall_ < kActiveWindowNs)
                 due = std::min(due, builder_.interval_start(now) + builder_.interval_ns());
-            if (!live_consumers_ && due != FrameBuilder::kNever && !clock_->is_manual() &&
-                options_.batch_delay_ns > builder_.interval_ns()) {
+            if (real_time && !live_consumers_ && due != FrameBuilder::kNever && options_.batch_delay_ns > builder_.interval_ns()) {
                 // Nobody watches frames live: wait for the next batch_delay boundary (wall-clock
                 // aligned) and do every interval that ended meanwhile in one pass.
-                const int64_t step = options_.batch_delay_ns;
-                const int64_t r = last_pass_wall_ % step;
-                due = std::max(due, last_pass_wall_ - (r < 0 ? r + step : r) + step);
+                due = std::max(due, align_down(last_pass_wall_, options_.batch_delay_ns) + options_.batch_delay_ns);
             }
             if (ingest_.empty() && !thread_stop_ && now < due) {
                 auto woken = [&] { return !ingest_.empty() || thread_stop_ || clock_generation_.load() != generation; };
