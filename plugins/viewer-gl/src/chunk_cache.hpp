@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +29,7 @@ struct DecodedChunk {
         std::vector<Node> sub;     // time-aligned buckets of kSubBucketFrames intervals, sorted
     };
     std::vector<Target> targets;
+    bool decoded = false;  // a slot of the cache that holds this chunk
     bool has_frames = false;
     size_t bytes = 0;
     uint64_t used = 0;  // query tick of the last use
@@ -55,7 +55,10 @@ private:
     size_t budget_;
     size_t bytes_ = 0;
     uint64_t tick_ = 0;
-    std::map<std::pair<size_t, size_t>, DecodedChunk> chunks_;
+    // Indexed by file, then chunk: a sub-bucket view of 4 hosts looks up ~5 000 chunks a frame,
+    // where a tree keyed by (file, chunk) cost ~1 ms of cache misses.
+    // Slots hold the chunk itself (empty: `decoded` false), one pointer hop less per lookup.
+    std::vector<std::vector<DecodedChunk>> files_;
 };
 
 // Sorted nodes: merge `n` into the node of the same start, or insert it in order.

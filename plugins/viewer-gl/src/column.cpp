@@ -12,7 +12,6 @@ Node Node::of(const zzp_frame& f) {
     n.width_ns = std::max<int64_t>(f.interval_ns, 1);
     n.frames = 1;
     n.sent = f.sent;
-    n.received = f.received;
     n.lost = f.lost;
     n.errors = f.errors;
     if (f.rtt_ns[ZZP_Q_MIN] >= 0) {
@@ -32,7 +31,6 @@ Node Node::of(const rec::Summary& s, int64_t width_ns) {
     n.width_ns = width_ns;
     n.frames = static_cast<uint32_t>(s.frames);
     n.sent = s.sent;
-    n.received = s.received;
     n.lost = s.lost;
     n.errors = s.errors;
     const auto& lo = s.stat[ZZP_Q_MIN];
@@ -51,7 +49,6 @@ void Node::merge(const Node& o) {
     frames += o.frames;
     q_count += o.q_count;
     sent += o.sent;
-    received += o.received;
     lost += o.lost;
     errors += o.errors;
     min = std::min(min, o.min);
@@ -74,7 +71,6 @@ void Column::add_rtt(const Node& n) {
 void Column::add(const Node& n) {
     frames += n.frames;
     sent += n.sent;
-    received += n.received;
     lost += n.lost;
     errors += n.errors;
     add_rtt(n);
@@ -88,7 +84,9 @@ void Column::add_spill(const Node& n) {
     add_rtt(n);
 }
 
-void Column::add(const rec::Summary& s) { add(Node::of(s, 0)); }
+void Column::add(const rec::Summary& s) {
+    add(Node::of(s, 0));
+}
 
 int64_t ColumnGrid::edge(size_t i) const {
     __int128 span = static_cast<__int128>(t1) - t0;
@@ -130,7 +128,8 @@ long ColumnWalker::seek(int64_t t) {
     // Sorted nodes usually stay in the column or step to the next: walk a few, else search.
     for (int steps = 0; steps < 4 && c_ + 1 < n && e_[c_ + 1] <= t; ++steps) ++c_;
     if (c_ + 1 < n && e_[c_ + 1] <= t)
-        c_ = static_cast<size_t>(std::upper_bound(e_.begin() + static_cast<long>(c_), e_.end() - 1, t) - e_.begin()) - 1;
+        c_ =
+            static_cast<size_t>(std::upper_bound(e_.begin() + static_cast<long>(c_), e_.end() - 1, t) - e_.begin()) - 1;
     return static_cast<long>(c_);
 }
 
@@ -142,8 +141,10 @@ bool ColumnWalker::add_frame(const Node& f) {
     size_t keep = c_;
     long c1 = seek(std::min(b, hi()) - 1);
     for (long c = c0; c >= 0 && c <= c1; ++c) {
-        if (c == first) out_[static_cast<size_t>(c)].add(f);
-        else out_[static_cast<size_t>(c)].add_spill(f);
+        if (c == first)
+            out_[static_cast<size_t>(c)].add(f);
+        else
+            out_[static_cast<size_t>(c)].add_spill(f);
     }
     c_ = keep;  // the next frame starts at or after this one's start, not its end
     return true;
@@ -152,6 +153,15 @@ bool ColumnWalker::add_frame(const Node& f) {
 bool ColumnWalker::add_bucket(const Node& b) {
     long c = seek(b.start_ns + b.width_ns / 2);
     if (c < 0) return false;
+    out_[static_cast<size_t>(c)].add(b);
+    return true;
+}
+
+bool ColumnWalker::add_whole(const Node& b) {
+    const int64_t end = b.start_ns + b.width_ns;
+    if (b.start_ns < lo() || end > hi()) return false;
+    long c = seek(b.start_ns);
+    if (c < 0 || e_[static_cast<size_t>(c) + 1] < end) return false;
     out_[static_cast<size_t>(c)].add(b);
     return true;
 }
@@ -176,8 +186,10 @@ int add_frame_to_grid(const zzp_frame& f, const ColumnGrid& grid, std::vector<Co
     long first = grid.column_of(a);
     int count = 0;
     for (long c = c0; c >= 0 && c <= c1; ++c, ++count) {
-        if (c == first) out[size_t(c)].add(n);
-        else out[size_t(c)].add_spill(n);
+        if (c == first)
+            out[size_t(c)].add(n);
+        else
+            out[size_t(c)].add_spill(n);
     }
     return count;
 }

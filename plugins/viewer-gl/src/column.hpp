@@ -16,12 +16,12 @@ namespace zzp::viewer {
 
 // A compact summary of frames over [start_ns, start_ns + width_ns): one frame (frames = 1,
 // width = its interval) or a bucket of a pyramid level. Only what the plot draws, so a month of
-// nodes stays small and a query streams through little memory (96 bytes, vs. 136 for a frame
-// and 352 for a stored pyramid node).
+// nodes stays small and a query streams through little memory (88 bytes, vs. 136 for a frame
+// and 352 for a stored pyramid node; "received" is left out: the plot draws sent, lost, errors).
 struct Node {
     int64_t start_ns = 0, width_ns = 0;
     uint32_t frames = 0, q_count = 0;  // q_count: frames with RTT statistics
-    uint64_t sent = 0, received = 0, lost = 0, errors = 0;
+    uint64_t sent = 0, lost = 0, errors = 0;
     int64_t min = INT64_MAX, max = INT64_MIN;
     int64_t q25_sum = 0, q50_sum = 0, q75_sum = 0;
 
@@ -35,7 +35,7 @@ struct Node {
 // of the frames' p25 / p50 / p75 (percentiles do not compose; see docs/VIEWER.md).
 struct Column {
     uint64_t frames = 0;
-    uint64_t sent = 0, received = 0, lost = 0, errors = 0;
+    uint64_t sent = 0, lost = 0, errors = 0;
     int64_t min = INT64_MAX, max = INT64_MIN;
     int64_t q25_sum = 0, q50_sum = 0, q75_sum = 0;
     uint64_t q_count = 0;  // frames with RTT statistics
@@ -87,6 +87,9 @@ public:
     bool add_frame(const Node& f);
     // A bucket of an exact level: all of it to the column holding its midpoint.
     bool add_bucket(const Node& b);
+    // A bucket that lies inside one column (every child of it would go there too): adds it and
+    // returns true; otherwise leaves the columns as they were and returns false.
+    bool add_whole(const Node& b);
     // A coarser bucket standing in for data not read yet, clipped to [lo, hi): spill to every
     // column it overlaps, so nothing shows as a gap while it is refined.
     void add_stand_in(const Node& b, int64_t lo, int64_t hi);

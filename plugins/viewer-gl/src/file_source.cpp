@@ -18,7 +18,8 @@ constexpr size_t kLevel1Budget = 32u << 20;
 // Nodes of a sorted vector that overlap [lo, hi).
 template <typename F>
 void for_overlapping(const std::vector<Node>& v, int64_t lo, int64_t hi, int64_t max_width, F&& f) {
-    auto it = std::lower_bound(v.begin(), v.end(), lo - max_width, [](const Node& a, int64_t t) { return a.start_ns < t; });
+    auto it =
+        std::lower_bound(v.begin(), v.end(), lo - max_width, [](const Node& a, int64_t t) { return a.start_ns < t; });
     for (; it != v.end() && it->start_ns < hi; ++it)
         if (it->start_ns + it->width_ns > lo) f(*it);
 }
@@ -57,8 +58,8 @@ FileSource::FileSource(const std::vector<std::string>& paths, bool lod)
     }
     for (const auto& r : rec_->files())
         if (r->torn())
-            problems_.push_back(r->path() + ": " + std::to_string(r->file_size() - r->valid_end()) + " bytes from byte " +
-                                std::to_string(r->valid_end()) +
+            problems_.push_back(r->path() + ": " + std::to_string(r->file_size() - r->valid_end()) +
+                                " bytes from byte " + std::to_string(r->valid_end()) +
                                 " are unreadable (torn or damaged); showing what comes before");
     for (const auto& s : rec_->series()) {
         HostInfo h;
@@ -73,7 +74,9 @@ FileSource::FileSource(const std::vector<std::string>& paths, bool lod)
 
 FileSource::~FileSource() = default;
 
-std::vector<HostInfo> FileSource::hosts() { return hosts_; }
+std::vector<HostInfo> FileSource::hosts() {
+    return hosts_;
+}
 
 bool FileSource::extent(int64_t& t0, int64_t& t1) {
     if (rec_->t_first() > rec_->t_last()) return false;
@@ -122,16 +125,72 @@ void FileSource::columns(size_t h, const ColumnGrid& grid, std::vector<Column>& 
     int level = lod_ ? level_for(iv, colw) : 0;
     stats.level = level;
     ColumnWalker walk(grid, out);
-    if (level > 0) level_columns(h, level, walk, stats);
-    else frame_columns(h, lod_ && sub_buckets_for(iv, colw) && grid.aligned_to(iv * kSubBucketFrames), walk, stats);
+    if (level > 0)
+        level_columns(h, level, walk, stats);
+    else
+        frame_columns(h, lod_ && sub_buckets_for(iv, colw) && grid.aligned_to(iv * kSubBucketFrames), walk, stats);
+}
+
+size_t FileSource::cache_bytes() const {
+    size_t b = chunks_.bytes() + levels_.level1_bytes();
+    for (const auto& host : host_levels_)
+        for (const auto& l : host) b += l.level.bytes();
+    return b;
+}
+
+const LevelNodes* FileSource::host_level(size_t h, int level) {
+    if (level < 2 || level > rec::kPyramidLevels || h >= hosts_.size()) return nullptr;
+    if (host_levels_.size() < hosts_.size()) host_levels_.resize(hosts_.size());
+    HostLevel& hl = host_levels_[h][static_cast<size_t>(level)];
+    if (hl.built) return hl.usable ? &hl.level : nullptr;
+    hl.built = true;
+    const int64_t w = rec::level_width(hosts_[h].interval_ns, level);
+    LevelNodes& all = hl.level;
+    all.width = w;
+    for (const auto& [fi, id] : rec_->series()[h].parts) {
+        const auto& reader = *rec_->files()[fi];
+        if (reader.chunks().empty()) continue;
+        LevelNodes part;
+        try {
+            part = LevelCache::read_stored(reader, id, level);
+        } catch (const std::exception& e) {
+            note_problem(std::string("pyramid unreadable, that file is not shown at this zoom: ") + e.what());
+            continue;
+        }
+        if (part.width != w) {  // a file with another frame interval: walk files one by one
+            all = LevelNodes{};
+            return nullptr;
+        }
+        all.nodes.insert(all.nodes.end(), part.nodes.begin(), part.nodes.end());
+    }
+    // Files come in time order but may overlap (a restart, two recorders): sort, and merge the
+    // bucket that two files share at their boundary (nodes compose exactly).
+    std::stable_sort(all.nodes.begin(), all.nodes.end(),
+                     [](const Node& a, const Node& b) { return a.start_ns < b.start_ns; });
+    size_t out = 0;
+    for (size_t i = 0; i < all.nodes.size(); ++i) {
+        if (out > 0 && all.nodes[out - 1].start_ns == all.nodes[i].start_ns)
+            all.nodes[out - 1].merge(all.nodes[i]);
+        else
+            all.nodes[out++] = all.nodes[i];
+    }
+    all.nodes.resize(out);
+    all.nodes.shrink_to_fit();
+    all.derive_groups();
+    hl.usable = true;
+    return &all;
 }
 
 void FileSource::level_columns(size_t h, int level, ColumnWalker& walk, QueryStats& stats) {
     const int64_t iv = hosts_[h].interval_ns, w = rec::level_width(iv, level);
+    if (const LevelNodes* all = host_level(h, level)) {
+        stats.nodes_read += add_level(*all, walk);
+        return;
+    }
     for (const auto& [fi, id] : rec_->series()[h].parts) {
         const auto& reader = *rec_->files()[fi];
         if (reader.chunks().empty() || reader.t_last() + iv <= walk.lo() - w || reader.t_first() >= walk.hi()) continue;
-        const std::vector<Node>* nodes = nullptr;
+        const LevelNodes* nodes = nullptr;
         try {
             nodes = levels_.get(reader, fi, id, level, stats);
         } catch (const std::exception& e) {
@@ -140,19 +199,14 @@ void FileSource::level_columns(size_t h, int level, ColumnWalker& walk, QuerySta
         }
         walk.reset();
         if (!nodes) {  // level 1 still being built
-            stand_in(fi, id, level, reader.t_first(), reader.t_last() + iv, walk);
+            stand_in(h, fi, id, level, reader.t_first(), reader.t_last() + iv, walk);
             ++stats.pending;
             continue;
         }
         // A bucket goes to the column that holds its midpoint: exact when column edges fall on
-        // bucket edges, otherwise at most half a bucket (< a quarter column) off. (Taking whole
-        // next-level buckets inside wide columns was tried: a month view then reads 62 k nodes
-        // instead of 104 k, but loading that level for 720 files made the first query 2.6x
-        // slower and refinement frames slower; not worth it.)
-        auto it = std::lower_bound(nodes->begin(), nodes->end(), walk.lo() - w,
-                                   [](const Node& s, int64_t t) { return s.start_ns < t; });
-        for (; it != nodes->end() && it->start_ns < walk.hi(); ++it)
-            if (walk.add_bucket(*it)) ++stats.nodes_read;
+        // bucket edges, otherwise at most half a bucket (< a quarter column) off. Groups of 4 and
+        // 16 buckets that lie inside one column count as one node (level_nodes.hpp).
+        stats.nodes_read += add_level(*nodes, walk);
     }
 }
 
@@ -170,7 +224,7 @@ void FileSource::frame_columns(size_t h, bool sub, ColumnWalker& walk, QueryStat
             const DecodedChunk* d = chunks_.get(reader, fi, ci, !sub, !lod_ || stats.may_decode(), stats, problem);
             if (!problem.empty()) note_problem(problem);
             if (!d) {
-                stand_in(fi, id, 0, c.t_first, c.t_last + iv, walk);
+                stand_in(h, fi, id, 0, c.t_first, c.t_last + iv, walk);
                 ++stats.pending;
                 continue;
             }
@@ -189,9 +243,11 @@ void FileSource::frame_columns(size_t h, bool sub, ColumnWalker& walk, QueryStat
     }
 }
 
-void FileSource::stand_in(size_t file, uint32_t id, int below_level, int64_t lo, int64_t hi, ColumnWalker& walk) {
+void FileSource::stand_in(size_t h, size_t file, uint32_t id, int below_level, int64_t lo, int64_t hi,
+                          ColumnWalker& walk) {
     const auto& reader = *rec_->files()[file];
-    const std::vector<Node>* coarse = below_level < 1 ? levels_.ready_level1(file, id) : nullptr;
+    const LevelNodes* coarse = below_level < 1 ? levels_.ready_level1(file, id) : nullptr;
+    if (!coarse) coarse = host_level(h, 2);
     if (!coarse) {
         try {
             QueryStats none;
@@ -200,9 +256,8 @@ void FileSource::stand_in(size_t file, uint32_t id, int below_level, int64_t lo,
             return;  // said by the level query
         }
     }
-    if (!coarse || coarse->empty()) return;
-    int64_t w = coarse->front().width_ns;
-    for_overlapping(*coarse, lo, hi, w, [&](const Node& n) { walk.add_stand_in(n, lo, hi); });
+    if (!coarse || coarse->nodes.empty()) return;
+    for_overlapping(coarse->nodes, lo, hi, coarse->width, [&](const Node& n) { walk.add_stand_in(n, lo, hi); });
 }
 
 std::optional<zzp_frame> FileSource::frame_at(size_t h, int64_t t) {

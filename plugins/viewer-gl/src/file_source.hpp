@@ -4,6 +4,7 @@
 // or frames of decoded chunks when zoomed in (chunk_cache.hpp).
 #pragma once
 
+#include <array>
 #include <memory>
 
 #include "chunk_cache.hpp"
@@ -34,14 +35,19 @@ public:
     // Whether a frame-level query of that column width reads sub-buckets (columns of at least
     // two sub-buckets whose edges fall on sub-bucket edges) instead of frames.
     static bool sub_buckets_for(int64_t interval_ns, int64_t column_ns);
-    size_t cache_bytes() const { return chunks_.bytes() + levels_.level1_bytes(); }
+    size_t cache_bytes() const;
 
 private:
     void note_problem(const std::string& m);
     void level_columns(size_t h, int level, ColumnWalker& walk, QueryStats& stats);
     void frame_columns(size_t h, bool sub, ColumnWalker& walk, QueryStats& stats);
     // Parts not read yet: the best level at hand stands in over [lo, hi).
-    void stand_in(size_t file, uint32_t id, int below_level, int64_t lo, int64_t hi, ColumnWalker& walk);
+    void stand_in(size_t h, size_t file, uint32_t id, int below_level, int64_t lo, int64_t hi, ColumnWalker& walk);
+    // Level 2..4 of host h over all its files as one sorted array: a month-wide view walks one
+    // array per host instead of 720 per-file pieces (each a few cache misses to find and start).
+    // Built on first use from the files' stored levels; nullptr when the files disagree on the
+    // bucket width (then each file is walked on its own).
+    const LevelNodes* host_level(size_t h, int level);
 
     std::unique_ptr<rec::Recording> rec_;
     std::vector<HostInfo> hosts_;
@@ -49,6 +55,11 @@ private:
     bool lod_;
     ChunkCache chunks_;
     LevelCache levels_;
+    struct HostLevel {
+        bool built = false, usable = false;
+        LevelNodes level;
+    };
+    std::vector<std::array<HostLevel, 5>> host_levels_;
 };
 
 }  // namespace zzp::viewer

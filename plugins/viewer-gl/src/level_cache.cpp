@@ -27,8 +27,8 @@ LevelCache::PerFile& LevelCache::per_file(size_t file) {
     return files_[file];
 }
 
-const std::vector<Node>* LevelCache::get(const rec::FileReader& reader, size_t file, uint32_t id, int level,
-                                         QueryStats& stats) {
+const LevelNodes* LevelCache::get(const rec::FileReader& reader, size_t file, uint32_t id, int level,
+                                  QueryStats& stats) {
     PerFile& pf = per_file(file);
     if (built_here(reader, level)) {
         Build& b = pf.level1;
@@ -41,19 +41,24 @@ const std::vector<Node>* LevelCache::get(const rec::FileReader& reader, size_t f
     const uint64_t key = uint64_t(id) << 8 | uint64_t(level);
     for (auto& [k, v] : pf.stored)
         if (k == key) return &v;
-    int64_t w = rec::level_width(interval_of(reader, id), level);
-    std::vector<Node> v;
-    const auto& src = reader.level_nodes(id, level);
-    v.reserve(src.size());
-    for (const auto& s : src) v.push_back(Node::of(s, w));
-    // The reader's copy (352-byte summaries, 3.7x these nodes: 41 MB for a month of 4 hosts) is
-    // not needed again; what it cannot read back from the file it keeps.
-    reader.release_level(id, level);
-    pf.stored.emplace_back(key, std::move(v));
+    pf.stored.emplace_back(key, read_stored(reader, id, level));
     return &pf.stored.back().second;
 }
 
-const std::vector<Node>* LevelCache::ready_level1(size_t file, uint32_t id) {
+LevelNodes LevelCache::read_stored(const rec::FileReader& reader, uint32_t id, int level) {
+    LevelNodes v;
+    v.width = rec::level_width(interval_of(reader, id), level);
+    const auto& src = reader.level_nodes(id, level);
+    v.nodes.reserve(src.size());
+    for (const auto& s : src) v.nodes.push_back(Node::of(s, v.width));
+    v.derive_groups();
+    // The reader's copy (352-byte summaries, 3.7x these nodes: 41 MB for a month of 4 hosts) is
+    // not needed again; what it cannot read back from the file it keeps.
+    reader.release_level(id, level);
+    return v;
+}
+
+const LevelNodes* LevelCache::ready_level1(size_t file, uint32_t id) {
     if (file >= files_.size() || !files_[file].level1.done) return nullptr;
     Build& b = files_[file].level1;
     b.used = tick_;
@@ -85,10 +90,12 @@ bool LevelCache::advance(const rec::FileReader& reader, Build& b, QueryStats& st
         for (const auto& f : frames) {
             if (!v || f.target_id != vid) {  // frames come grouped by target
                 vid = f.target_id;
-                v = &b.nodes[vid];
                 auto [wi, fresh] = widths.try_emplace(vid, 0);
                 if (fresh) wi->second = rec::level_width(interval_of(reader, vid), 1);
                 w = wi->second;
+                LevelNodes& level = b.nodes[vid];
+                level.width = w;
+                v = &level.nodes;
             }
             Node n = Node::of(f);
             n.start_ns = rec::floor_div(f.start_wall_ns, w) * w;
@@ -97,11 +104,13 @@ bool LevelCache::advance(const rec::FileReader& reader, Build& b, QueryStats& st
         }
     }
     b.done = b.next_chunk >= chunks.size();
+    if (b.done)
+        for (auto& [id, level] : b.nodes) level.derive_groups();
     b.bytes = 0;
-    for (const auto& [id, v] : b.nodes) b.bytes += v.capacity() * sizeof(Node) + 64;
+    for (const auto& [id, level] : b.nodes) b.bytes += level.bytes() + 64;
     bytes_ += b.bytes - before;
-    stats.decode_ns += mono_now_ns() - t0;
     if (bytes_ > budget_) evict();
+    stats.decode_ns += mono_now_ns() - t0;
     return b.done;
 }
 

@@ -1,5 +1,5 @@
 // Pyramid levels 1..4 of every (file, target) as compact nodes. Stored levels are copied from
-// the reader on first use (a query then streams 96-byte nodes, not 352-byte summaries), and the
+// the reader on first use (a query then streams 88-byte nodes, not 352-byte summaries), and the
 // reader frees its copy (FileReader::release_level; 36 MB for a month). Level 1 is not stored
 // by format v2: the reader would build it from every frame of a file in one go
 // (~7 ms an hour of 4 hosts, ~0.5 s for a 3-day view), so it is built here a chunk at a time
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "column.hpp"
+#include "level_nodes.hpp"
 #include "query_stats.hpp"
 
 namespace zzp::rec {
@@ -26,12 +27,15 @@ class LevelCache {
 public:
     explicit LevelCache(size_t level1_budget_bytes) : budget_(level1_budget_bytes) {}
     void begin_query() { ++tick_; }
-    // Nodes of `level` for target `id` of a file, sorted by start; nullptr while level 1 is still
-    // being built when the deadline passed. Throws what the reader throws (damaged pyramid).
-    // Pointers stay valid until a later query evicts level 1 (stored levels are kept).
-    const std::vector<Node>* get(const rec::FileReader& reader, size_t file, uint32_t id, int level, QueryStats& stats);
+    // Nodes of `level` for target `id` of a file, sorted by start, with their derived groups;
+    // nullptr while level 1 is still being built when the deadline passed. Throws what the reader throws (damaged
+    // pyramid). Pointers stay valid until a later query evicts level 1 (stored levels are kept).
+    const LevelNodes* get(const rec::FileReader& reader, size_t file, uint32_t id, int level, QueryStats& stats);
+    // A stored level (2..4, or 1 where the file stores it) read afresh, not kept here; the
+    // reader's copy is released. Throws what the reader throws.
+    static LevelNodes read_stored(const rec::FileReader& reader, uint32_t id, int level);
     // Level 1 of that file, only if it is complete (for stand-ins: never starts work).
-    const std::vector<Node>* ready_level1(size_t file, uint32_t id);
+    const LevelNodes* ready_level1(size_t file, uint32_t id);
     size_t level1_bytes() const { return bytes_; }
 
 private:
@@ -40,14 +44,14 @@ private:
         bool started = false, done = false;
         uint64_t used = 0;
         size_t bytes = 0;
-        std::map<uint32_t, std::vector<Node>> nodes;
+        std::map<uint32_t, LevelNodes> nodes;  // groups derived once done
     };
     // Per file, found by index: a month view asks ~3000 times per frame (720 files x 4 hosts),
     // where a tree keyed by (file, target, level) cost ~0.3 ms a query.
     struct PerFile {
         // key: target id << 8 | level; a deque, so that what get() returned stays valid while
         // the same query asks for another level of the file.
-        std::deque<std::pair<uint64_t, std::vector<Node>>> stored;
+        std::deque<std::pair<uint64_t, LevelNodes>> stored;
         Build level1;
     };
     PerFile& per_file(size_t file);
@@ -58,7 +62,7 @@ private:
     size_t bytes_ = 0;
     uint64_t tick_ = 0;
     std::deque<PerFile> files_;  // grows at the end only: references stay valid
-    const std::vector<Node> empty_;
+    const LevelNodes empty_;
 };
 
 }  // namespace zzp::viewer

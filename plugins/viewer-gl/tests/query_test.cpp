@@ -5,6 +5,7 @@
 #include <random>
 
 #include "file_source.hpp"
+#include "level_nodes.hpp"
 #include "recording/file_reader.hpp"
 #include "recording/pyramid.hpp"
 #include "scale.hpp"
@@ -36,7 +37,8 @@ protected:
         // Random gaps: frames missing here and there, and a whole missing half hour for b.
         std::mt19937_64 rng(3);
         s.hook = [&rng, t0 = s.t0_ns](size_t h, zzp_frame& f) {
-            if (h == 1 && f.start_wall_ns > t0 + 3600'000'000'000LL && f.start_wall_ns < t0 + 5400'000'000'000LL) return false;
+            if (h == 1 && f.start_wall_ns > t0 + 3600'000'000'000LL && f.start_wall_ns < t0 + 5400'000'000'000LL)
+                return false;
             return rng() % 50 != 0;
         };
         spec_ = new SynthSpec(s);
@@ -89,7 +91,9 @@ TEST_F(QueryTest, PyramidColumnsEqualBruteForceOnBucketAlignedRandomWindows) {
         int64_t per_col = w * int64_t(2 + rng() % (i % 2 ? 6 : 38));
         size_t n = 10 + rng() % 200;
         if (FileSource::level_for(spec_->interval_ns, per_col) != level) continue;
-        int64_t t0 = rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) * w;
+        int64_t t0 =
+            rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) *
+            w;
         ColumnGrid g{t0, t0 + per_col * int64_t(n), n};
         for (size_t h = 0; h < 2; ++h) {
             QueryStats st;
@@ -116,7 +120,9 @@ TEST_F(QueryTest, SubBucketColumnsEqualBruteForceOnAlignedWindows) {
         size_t n = 100 + rng() % 600;
         if (FileSource::level_for(spec_->interval_ns, per_col) != 0) continue;
         ASSERT_EQ(src.snap_for(0, per_col), w);
-        int64_t t0 = rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) * w;
+        int64_t t0 =
+            rec::floor_div(spec_->t0_ns + int64_t(rng() % uint64_t(spec_->duration_ns)) - per_col * int64_t(n) / 2, w) *
+            w;
         ColumnGrid g{t0, t0 + per_col * int64_t(n), n};
         for (size_t h = 0; h < 2; ++h) {
             QueryStats st;
@@ -209,6 +215,52 @@ TEST_F(QueryTest, GapIsEmptyColumnsNotData) {
     for (const auto& c : cols) EXPECT_TRUE(c.any_frames());
 }
 
+// Groups of 4 and 16 buckets stand in for their children only where that changes nothing: on
+// random grids, aligned or not, the columns equal those of every bucket added one by one, and a
+// wide column reads a few group nodes instead of its dozens of buckets.
+TEST(LevelNodesGroups, SameColumnsAsEveryBucketWithFarFewerReads) {
+    std::mt19937_64 rng(21);
+    const int64_t w = 102'400'000'000;  // level 2 of 100 ms frames
+    LevelNodes level;
+    level.width = w;
+    int64_t t = 1'700'000'000'000'000'000 / w * w;
+    for (int i = 0; i < 20'000; ++i) {
+        t += w * (rng() % 40 == 0 ? int64_t(1 + rng() % 30) : 1);  // gaps of up to 30 buckets
+        Node n;
+        n.start_ns = t;
+        n.width_ns = w;
+        n.frames = 1024;
+        n.sent = 1024 + rng() % 9;
+        n.lost = rng() % 7;
+        if (rng() % 5) {
+            n.q_count = 1000;
+            n.min = int64_t(rng() % 1'000'000);
+            n.max = n.min + int64_t(rng() % 9'000'000);
+            n.q25_sum = int64_t(rng() % 1'000'000'000);
+            n.q50_sum = n.q25_sum + 7;
+            n.q75_sum = n.q50_sum + 11;
+        }
+        level.nodes.push_back(n);
+    }
+    level.derive_groups();
+    const int64_t first = level.nodes.front().start_ns, span = level.nodes.back().start_ns + w - first;
+    uint64_t grouped_reads = 0, single_reads = 0;
+    for (int i = 0; i < 60; ++i) {
+        size_t n = 20 + rng() % 1200;
+        int64_t per_col = w * 2 + int64_t(rng() % uint64_t(w * 30));  // 2..32 buckets a column
+        int64_t t0 = first - per_col * 3 + int64_t(rng() % uint64_t(span));
+        ColumnGrid g{t0, t0 + per_col * int64_t(n), n};
+        if (i % 2) g.snap = w;  // aligned columns too
+        std::vector<Column> got(n), want(n);
+        ColumnWalker grouped(g, got), single(g, want);
+        grouped_reads += add_level(level, grouped);
+        for (const auto& node : level.nodes) single_reads += single.add_bucket(node);
+        ASSERT_EQ(got, want) << "grid " << i;
+    }
+    EXPECT_GT(single_reads, 0u);
+    EXPECT_LT(grouped_reads * 2, single_reads) << grouped_reads << " vs " << single_reads;
+}
+
 TEST(ViewerDamagedInput, TruncatedAndForeignFilesAreReportedNotFatal) {
     SynthSpec s;
     s.directory = test::temp_dir("damaged");
@@ -281,8 +333,7 @@ TEST(ViewerTimeAxis, ReadableFromMillisecondsToMonths) {
     ASSERT_GE(month.size(), 3u);
     EXPECT_EQ(month[0].label.size(), 10u) << month[0].label;  // YYYY-MM-DD
     EXPECT_LE(month.size(), 12u);
-    EXPECT_EQ(reference_lines(YScale{ScaleMode::log, 1e6, 200e6, 2}),
-              (std::vector<double>{3e6, 10e6, 30e6, 100e6}));
+    EXPECT_EQ(reference_lines(YScale{ScaleMode::log, 1e6, 200e6, 2}), (std::vector<double>{3e6, 10e6, 30e6, 100e6}));
 }
 
 }  // namespace
