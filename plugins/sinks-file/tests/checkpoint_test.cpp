@@ -8,6 +8,7 @@
 
 #include <msgpack.hpp>
 
+#include <cstring>
 #include <set>
 
 #include "recording/file_io.hpp"
@@ -139,6 +140,28 @@ TEST(Checkpoint, WrittenAtSyncAndUsedByTheReader) {
     FileReader closed(path);
     EXPECT_EQ(closed.open_stats().mode, OpenStats::Mode::footer);
     expect_equals_brute_force(closed, "closed");
+}
+
+// A viewer holding a month open unmaps the pages it read (FileReader::drop_mapped_pages); the
+// reader goes on answering the same from the page cache, before and after, open or closed file.
+TEST(Checkpoint, DroppingTheMappedPagesChangesNoAnswer) {
+    test::ScratchDir dir;
+    std::string path = dir.file("drop.zzr");
+    auto w = FileWriter::create(path, two_targets(), 3);
+    write_span(*w, 0, 600, 5);
+    FileReader open_file(path);
+    auto before = open_file.all_frames();
+    open_file.drop_mapped_pages();
+    auto after = open_file.all_frames();
+    ASSERT_EQ(before.size(), after.size());
+    for (size_t i = 0; i < before.size(); ++i) ASSERT_EQ(0, std::memcmp(&before[i], &after[i], sizeof before[i])) << i;
+    expect_equals_brute_force(open_file, "open, pages dropped");
+    w->close();
+    FileReader closed(path);
+    closed.drop_mapped_pages();
+    expect_equals_brute_force(closed, "closed, pages dropped");
+    closed.drop_mapped_pages();
+    EXPECT_EQ(closed.all_frames().size(), before.size());
 }
 
 TEST(Checkpoint, EveryCutAfterTheLastCheckpointStaysCorrect) {

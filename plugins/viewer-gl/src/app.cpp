@@ -377,6 +377,7 @@ struct App::Impl {
             grid.snap = src->snap_for(h, (v1 - v0) / int64_t(n));
             src->columns(h, grid, cols[h], qstats);
         }
+        src->end_query(qstats);
         cached_version = ver, cached_t0 = v0, cached_t1 = v1, cached_n = n;
         query_ms = ms_since(t);
         if (qstats.pending) dirty = true;  // refine in the next frame

@@ -33,6 +33,8 @@ public:
     // One column per grid cell for host `h`. Decoding stops at stats.deadline_ns: what was not
     // read by then is drawn from a coarser level (as spill) and counted in stats.pending.
     virtual void columns(size_t h, const ColumnGrid& grid, std::vector<Column>& out, QueryStats& stats) = 0;
+    // After the frame's column queries: housekeeping of what they read (counted as decode time).
+    virtual void end_query(QueryStats& /*stats*/) {}
     // The frame of host h whose interval holds t (exact values, for the tooltip).
     virtual std::optional<zzp_frame> frame_at(size_t h, int64_t t) = 0;
     // Human-readable problems with the data (damaged files, silent stream), one line each.

@@ -94,6 +94,24 @@ void FileSource::begin_query() {
     levels_.begin_query();
 }
 
+void FileSource::touched(size_t file) {
+    if (touched_flag_.size() <= file) touched_flag_.resize(file + 1);
+    if (touched_flag_[file]) return;
+    touched_flag_[file] = true;
+    touched_.push_back(file);
+}
+
+void FileSource::end_query(QueryStats& stats) {
+    if (touched_.empty()) return;
+    const int64_t t0 = mono_now_ns();
+    for (size_t f : touched_) {
+        rec_->files()[f]->drop_mapped_pages();
+        touched_flag_[f] = false;
+    }
+    touched_.clear();
+    stats.decode_ns += mono_now_ns() - t0;
+}
+
 void FileSource::note_problem(const std::string& m) {
     if (std::find(problems_.begin(), problems_.end(), m) == problems_.end()) problems_.push_back(m);
 }
@@ -151,6 +169,7 @@ const LevelNodes* FileSource::host_level(size_t h, int level) {
         const auto& reader = *rec_->files()[fi];
         if (reader.chunks().empty()) continue;
         LevelNodes part;
+        touched(fi);
         try {
             part = LevelCache::read_stored(reader, id, level);
         } catch (const std::exception& e) {
@@ -191,8 +210,10 @@ void FileSource::level_columns(size_t h, int level, ColumnWalker& walk, QuerySta
         const auto& reader = *rec_->files()[fi];
         if (reader.chunks().empty() || reader.t_last() + iv <= walk.lo() - w || reader.t_first() >= walk.hi()) continue;
         const LevelNodes* nodes = nullptr;
+        const uint64_t decoded_before = stats.chunks_decoded;
         try {
             nodes = levels_.get(reader, fi, id, level, stats);
+            if (stats.chunks_decoded != decoded_before) touched(fi);
         } catch (const std::exception& e) {
             note_problem(std::string("pyramid unreadable, that file is not shown at this zoom: ") + e.what());
             continue;
@@ -221,7 +242,9 @@ void FileSource::frame_columns(size_t h, bool sub, ColumnWalker& walk, QueryStat
             const auto& c = chunks[ci];
             if (c.type != rec::RecordType::frames || c.t_last + iv <= lo || c.t_first >= hi) continue;
             std::string problem;
+            const uint64_t decoded_before = stats.chunks_decoded;
             const DecodedChunk* d = chunks_.get(reader, fi, ci, !sub, !lod_ || stats.may_decode(), stats, problem);
+            if (stats.chunks_decoded != decoded_before) touched(fi);
             if (!problem.empty()) note_problem(problem);
             if (!d) {
                 stand_in(h, fi, id, 0, c.t_first, c.t_last + iv, walk);
@@ -272,6 +295,7 @@ std::optional<zzp_frame> FileSource::frame_at(size_t h, int64_t t) {
             if (c.type != rec::RecordType::frames || c.t_last + iv <= t || c.t_first > t) continue;
             // The tooltip needs every field of one frame: decode that chunk (tens of µs), no cache.
             std::vector<zzp_frame> frames;
+            touched(fi);
             try {
                 frames = reader.read_frames(c);
             } catch (const std::exception&) {

@@ -26,6 +26,9 @@ public:
     bool extent(int64_t& t0, int64_t& t1) override;
     void begin_query() override;
     void columns(size_t h, const ColumnGrid& grid, std::vector<Column>& out, QueryStats& stats) override;
+    // Unmaps the pages of the files this frame decoded from (they stay in the page cache): a
+    // month of mapped files would otherwise keep every page ever read resident.
+    void end_query(QueryStats& stats) override;
     std::optional<zzp_frame> frame_at(size_t h, int64_t t) override;
     std::vector<std::string> problems() override { return problems_; }
     int64_t snap_for(size_t h, int64_t column_ns) override;
@@ -39,6 +42,7 @@ public:
 
 private:
     void note_problem(const std::string& m);
+    void touched(size_t file);
     void level_columns(size_t h, int level, ColumnWalker& walk, QueryStats& stats);
     void frame_columns(size_t h, bool sub, ColumnWalker& walk, QueryStats& stats);
     // Parts not read yet: the best level at hand stands in over [lo, hi).
@@ -60,6 +64,8 @@ private:
         LevelNodes level;
     };
     std::vector<std::array<HostLevel, 5>> host_levels_;
+    std::vector<size_t> touched_;  // files read from since the last end_query
+    std::vector<bool> touched_flag_;
 };
 
 }  // namespace zzp::viewer

@@ -62,6 +62,10 @@ void MappedFile::will_need(uint64_t offset, uint64_t size) const {
     ::madvise(const_cast<char*>(data_) + start, static_cast<size_t>(end - start), MADV_WILLNEED);
 }
 
+void MappedFile::drop_resident() const {
+    if (data_) ::madvise(const_cast<char*>(data_), static_cast<size_t>(size_), MADV_DONTNEED);
+}
+
 void pwrite_all(int fd, const std::string& path, const void* data, size_t size, uint64_t offset) {
     auto p = static_cast<const char*>(data);
     while (size > 0) {

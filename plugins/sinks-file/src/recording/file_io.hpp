@@ -60,6 +60,10 @@ public:
     // Ask the kernel to read [offset, offset + size) ahead (the map is otherwise MADV_RANDOM, so
     // opening reads only the pages it touches). Best effort.
     void will_need(uint64_t offset, uint64_t size) const;
+    // Unmap the pages this process has touched (they stay in the page cache; a later read faults
+    // them back in without I/O): a reader of hundreds of files keeps its resident set to what it
+    // decoded, not every page it ever read. The map is read-only and private, so nothing is lost.
+    void drop_resident() const;
 
 private:
     const char* data_ = nullptr;

@@ -93,6 +93,9 @@ public:
     // Levels built in memory (scanned or checkpointed files, level 1 of a closed version 2 file)
     // cannot be read back and stay. Returns whether the level was freed.
     bool release_level(uint32_t id, int level) const;
+    // Give back the resident pages of the file's map (MappedFile::drop_resident); reads go on
+    // working. For a viewer holding a month of files open.
+    void drop_mapped_pages() const { map_.drop_resident(); }
 
 private:
     std::string read_payload(const RecordFrame& frame) const;
