@@ -6,8 +6,11 @@
 // also the send-time error against the absolute schedule (p50/p99/max), the RTT median and the
 // largest gap between two sends of one target (bursts show as tiny gaps, stalls as big ones).
 //
+// "floor" is a bare loop of this benchmark's own (floor_pinger.hpp): sleep until the slot, sendto,
+// read replies; what any prober that wakes once per echo pays on this machine, at least.
+//
 //   icmp_bench [--mode dgram|raw] [--seconds S] [--base 127.0.0.] [--targets-from N]
-//              [--peers fping,oping|none] [--dump-rtt FILE] [--priority N] SCENARIO...
+//              [--peers floor,fping,oping|none] [--dump-rtt FILE] [--priority N] SCENARIO...
 //   SCENARIO: 1x100, 1x1000, 100x10, 200x1000 (flat out), ...
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "fake_host.hpp"
+#include "floor_pinger.hpp"
 
 namespace {
 
@@ -239,7 +243,7 @@ Result run_peer(const std::string& tool, const std::vector<std::string>& targets
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string mode = "dgram", base = "127.0.0.", peers = "fping,oping", dump, extra;
+    std::string mode = "dgram", base = "127.0.0.", peers = "floor,fping,oping", dump, extra;
     double seconds = 10;
     int first_host = 1;
     std::vector<std::string> scenarios;
@@ -273,12 +277,29 @@ int main(int argc, char** argv) {
         std::printf("scenario %d target(s) x %g/s for %g s (%s sockets, first target %s)\n", n, rate, seconds,
                     mode.c_str(), targets[0].c_str());
         Result ours = run_ours(targets, rate, seconds, mode, dump, extra);
+        double fping_cpu = NAN;
+        if (peers.find("floor") != std::string::npos) {
+            auto floor = zzp::bench::run_floor_pinger(targets, rate, seconds, mode == "raw");
+            if (!floor.ok)
+                std::printf("  floor (bare loop): could not run: %s\n", floor.error.c_str());
+            else
+                std::printf(
+                    "  floor (bare loop: sleep to the slot, sendto, recv): %zu echoes, %zu replies; CPU %.2f "
+                    "us/echo; wake-up after the slot p50 %.1f us p99 %.1f us\n    ratio zzprobe/floor CPU per "
+                    "echo: %.2f\n",
+                    floor.echoes, floor.replies, floor.cpu_us_per_echo, floor.late_p50_us, floor.late_p99_us,
+                    ours.cpu_us_per_echo / floor.cpu_us_per_echo);
+        }
         for (const std::string tool : {"fping", "oping"}) {
             if (peers.find(tool) == std::string::npos) continue;
             Result peer = run_peer(tool, targets, rate, seconds);
+            if (tool == "fping") fping_cpu = peer.cpu_us_per_echo;
             std::printf("    ratio zzprobe/%s CPU per echo: %.2f\n", tool.c_str(),
                         ours.cpu_us_per_echo / peer.cpu_us_per_echo);
         }
+        if (!std::isnan(fping_cpu))
+            std::printf("  target (half of fping's CPU per echo): %.2f us; zzprobe %.2f us\n", fping_cpu / 2,
+                        ours.cpu_us_per_echo);
         std::fflush(stdout);
     }
     return 0;
