@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/ip_icmp.h>
+#include <linux/icmp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "packet.hpp"  // zzp::icmp::internet_checksum
+
 namespace zzp::bench {
 namespace {
 
@@ -21,14 +23,6 @@ int64_t mono_ns() {
     timespec t{};
     clock_gettime(CLOCK_MONOTONIC, &t);
     return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
-
-uint16_t checksum(const uint8_t* p, size_t n) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
-    if (n & 1) sum += uint32_t(p[n - 1]) << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return htons(uint16_t(~sum));
 }
 
 // What the child writes back through the pipe.
@@ -44,6 +38,10 @@ Report ping_loop(const std::vector<sockaddr_in>& to, double rate, double seconds
     if (fd < 0) {
         r.error_number = errno;
         return r;
+    }
+    if (raw) {  // like zzprobe's raw socket: echo replies only, not every ICMP packet of the host
+        icmp_filter filter{~(1u << ICMP_ECHOREPLY)};
+        setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter);
     }
     const size_t n = to.size();
     const int64_t slot_ns = std::llround(1e9 / rate / double(n));
@@ -65,7 +63,7 @@ Report ping_loop(const std::vector<sockaddr_in>& to, double rate, double seconds
         h->un.echo.sequence = htons(uint16_t(k / n));
         if (raw) {
             h->checksum = 0;
-            h->checksum = checksum(packet, sizeof packet);
+            h->checksum = htons(zzp::icmp::internet_checksum(packet, sizeof packet));
         }
         if (sendto(fd, packet, sizeof packet, 0, reinterpret_cast<const sockaddr*>(&to[k % n]), sizeof to[0]) > 0)
             ++r.echoes;

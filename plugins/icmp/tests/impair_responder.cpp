@@ -21,20 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "packet.hpp"
+
 namespace {
 
 int64_t mono_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-uint16_t checksum(const uint8_t* d, size_t n) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t(d[i] << 8 | d[i + 1]);
-    if (n & 1) sum += uint32_t(d[n - 1]) << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
 }
 
 struct Pending {
@@ -104,7 +98,7 @@ int main(int argc, char** argv) {
         std::vector<uint8_t> reply(buf + ihl, buf + n);
         reply[0] = 0;
         reply[2] = reply[3] = 0;
-        uint16_t sum = checksum(reply.data(), reply.size());
+        uint16_t sum = zzp::icmp::internet_checksum(reply.data(), reply.size());
         reply[2] = uint8_t(sum >> 8);
         reply[3] = uint8_t(sum);
         unsigned seq = unsigned(reply[6] << 8 | reply[7]);
