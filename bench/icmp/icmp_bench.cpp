@@ -10,7 +10,8 @@
 // read replies; what any prober that wakes once per echo pays on this machine, at least.
 //
 //   icmp_bench [--mode dgram|raw] [--seconds S] [--base 127.0.0.] [--targets-from N]
-//              [--peers floor,fping,oping|none] [--dump-rtt FILE] [--priority N] SCENARIO...
+//              [--peers floor,fping,oping|none] [--dump-rtt FILE] [--priority N] [--no-tx-stamps]
+//              SCENARIO...
 //   SCENARIO: 1x100, 1x1000, 100x10, 200x1000 (flat out), ...
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -174,8 +175,12 @@ Result run_ours(const std::vector<std::string>& targets, double rate, double sec
         "  zzprobe(%s%s): %zu echoes, %zu replies, %zu lost; CPU %.2f us/echo; rate/target %.3f/s (%+.3f %%, "
         "min %.3f max %.3f); send error vs schedule p50 %.1f us p99 %.1f us max %.1f us; gaps %.2f..%.2f "
         "periods; RTT p50 %.1f us p99 %.1f us\n",
-        mode.c_str(), extra.empty() ? "" : ", realtime sender", r.echoes, host.by_status[ZZP_SAMPLE_REPLY],
-        host.by_status[ZZP_SAMPLE_LOST], r.cpu_us_per_echo, r.rate_per_target, (r.rate_per_target / rate - 1) * 100,
+        mode.c_str(),
+        extra.find("sender_priority") != std::string::npos       ? ", realtime sender"
+        : extra.find("transmit_timestamps") != std::string::npos ? ", no transmit timestamps"
+                                                                 : "",
+        r.echoes, host.by_status[ZZP_SAMPLE_REPLY], host.by_status[ZZP_SAMPLE_LOST], r.cpu_us_per_echo,
+        r.rate_per_target, (r.rate_per_target / rate - 1) * 100,
         rates.empty() ? 0 : *std::min_element(rates.begin(), rates.end()),
         rates.empty() ? 0 : *std::max_element(rates.begin(), rates.end()), percentile(errors_us, 0.5),
         percentile(errors_us, 0.99), percentile(errors_us, 1.0), min_gap_ratio, max_gap_ratio, percentile(rtt_us, 0.5),
@@ -263,7 +268,9 @@ int main(int argc, char** argv) {
         else if (a == "--dump-rtt")
             dump = next();
         else if (a == "--priority")
-            extra = "sender_priority = " + next();
+            extra += "sender_priority = " + next() + "\n";
+        else if (a == "--no-tx-stamps")
+            extra += "transmit_timestamps = false\n";
         else
             scenarios.push_back(a);
     }

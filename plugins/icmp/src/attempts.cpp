@@ -68,6 +68,13 @@ void AttemptTable::set_send_time(uint32_t target, uint64_t seq, int64_t send_mon
     s.record.send_real_ns = send_real_ns;
 }
 
+bool AttemptTable::set_kernel_send_time(uint32_t target, uint64_t seq, int64_t send_real_ns) {
+    Slot& s = slot(target, seq);
+    if (s.record.seq != seq || s.state != kPending) return false;
+    s.record.send_real_ns = send_real_ns;
+    return true;
+}
+
 void AttemptTable::on_send_error(uint32_t target, uint64_t seq, int error_number, std::vector<zzp_sample>& out) {
     Slot& s = slot(target, seq);
     if (s.state != kPending || s.record.seq != seq) return;

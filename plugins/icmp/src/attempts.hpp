@@ -42,6 +42,9 @@ public:
     // Sets the send clocks of a registered attempt (read right before the send, after the
     // announcement) without touching its deadline.
     void set_send_time(uint32_t target, uint64_t seq, int64_t send_mono_ns, int64_t send_real_ns);
+    // The kernel's transmit timestamp of a pending attempt (CLOCK_REALTIME): the RTT then starts
+    // where the packet left, not at the clock read before the send call. False if not pending.
+    bool set_kernel_send_time(uint32_t target, uint64_t seq, int64_t send_real_ns);
     // The send failed: settle as SEND_ERROR with errno.
     void on_send_error(uint32_t target, uint64_t seq, int error_number, std::vector<zzp_sample>& out);
     // A validated echo reply. rx_real_ns: kernel receive timestamp (CLOCK_REALTIME), or < 0.

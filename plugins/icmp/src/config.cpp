@@ -138,6 +138,7 @@ IcmpConfig parse_config(const zzp::Config& c) {
     if (out.sender_priority < 0 || out.sender_priority > 99)
         throw config_error("sender_priority", "'sender_priority' = " + std::to_string(out.sender_priority) +
                                                   " is out of range: 0 (normal) or 1 to 99 (SCHED_FIFO)");
+    if (present(c, "transmit_timestamps")) out.transmit_timestamps = c.boolean("transmit_timestamps");
     return out;
 }
 

@@ -23,7 +23,8 @@ struct IcmpConfig {
     SocketMode socket_mode = SocketMode::kAuto;
     Family family = Family::kAny;  // which address family a host name resolves to
     int64_t resolve_interval_ns = 300'000'000'000;
-    int sender_priority = 0;  // 0: normal scheduling; 1..99: SCHED_FIFO for the sender thread
+    int sender_priority = 0;          // 0: normal scheduling; 1..99: SCHED_FIFO for the sender thread
+    bool transmit_timestamps = true;  // ask the kernel for transmit timestamps (RTT from the wire)
 };
 
 // Our payload stamp needs this many bytes (see packet.hpp).

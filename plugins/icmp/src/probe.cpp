@@ -98,7 +98,27 @@ void IcmpProbe::configure(const zzp::Config& config) {
         if (sockets_[f].fd < 0 && need[f]) throw zzp::Error(ZZP_E_IO, "socket_mode", error);
         if (sockets_[f].fd < 0) host().log(ZZP_LOG_WARN, "%s; host names resolving to it will fail", error.c_str());
         socket_raw_[f] = sockets_[f].raw;
+        reset_tx_stamps(f, sockets_[f].tx_stamps && config_.transmit_timestamps);
     }
+}
+
+void IcmpProbe::reset_tx_stamps(int f, bool usable) {
+    TxStamps& tx = tx_[f];
+    tx.usable = usable;
+    tx.next_key = 0;
+    tx.pending.assign(usable ? kTxPendingSize : 0, TxPending{});
+}
+
+void IcmpProbe::apply_tx_stamp(int f, uint32_t key, int64_t real_ns) {
+    TxStamps& tx = tx_[f];
+    if (tx.pending.empty()) return;
+    TxPending& p = tx.pending[key % tx.pending.size()];
+    if (p.key != key || real_ns < p.earliest_real_ns || real_ns > p.latest_real_ns) {
+        ++tx.rejected;
+        return;
+    }
+    if (table_->set_kernel_send_time(p.target, p.seq, real_ns)) ++tx.applied;
+    p.key = UINT32_MAX;
 }
 
 void IcmpProbe::start() {
@@ -174,14 +194,16 @@ void IcmpProbe::stop(int64_t deadline_mono_ns) {
     if (resolver_.joinable()) resolver_.join();
     started_ = false;
     const TableCounters& tc = table_->counters();
-    host().log(ZZP_LOG_INFO,
-               "stopped; dropped datagrams: %llu foreign, %llu from a wrong source, %llu inconsistent, %llu stale, "
-               "%llu forged; %llu ICMP errors unmatched; %llu sends skipped after stalls; %llu send errors",
-               (unsigned long long)receive_counters_.foreign, (unsigned long long)receive_counters_.wrong_source,
-               (unsigned long long)receive_counters_.mismatched, (unsigned long long)tc.stale,
-               (unsigned long long)tc.forged,
-               (unsigned long long)(receive_counters_.errors_unmatched + tc.errors_ignored),
-               (unsigned long long)stall_skips_, (unsigned long long)send_errors_);
+    host().log(
+        ZZP_LOG_INFO,
+        "stopped; dropped datagrams: %llu foreign, %llu from a wrong source, %llu inconsistent, %llu stale, "
+        "%llu forged; %llu ICMP errors unmatched; %llu sends skipped after stalls; %llu send errors; "
+        "kernel transmit timestamps used %llu, out of step %llu",
+        (unsigned long long)receive_counters_.foreign, (unsigned long long)receive_counters_.wrong_source,
+        (unsigned long long)receive_counters_.mismatched, (unsigned long long)tc.stale, (unsigned long long)tc.forged,
+        (unsigned long long)(receive_counters_.errors_unmatched + tc.errors_ignored), (unsigned long long)stall_skips_,
+        (unsigned long long)send_errors_, (unsigned long long)(tx_[0].applied + tx_[1].applied),
+        (unsigned long long)(tx_[0].rejected + tx_[1].rejected));
 }
 
 std::string IcmpProbe::save_state() {

@@ -78,7 +78,28 @@ private:
     void set_receiver_reads(bool receiver_reads);
     void handle_datagram(int family_index, const uint8_t* data, size_t length, const sockaddr* from, int64_t rx_real_ns,
                          int64_t rx_mono_ns, std::vector<zzp_sample>& out);
-    void drain_error_queue(int family_index, std::vector<zzp_sample>& out);
+    void drain_error_queue(int family_index, ReceiveBuffers& buffers, std::vector<zzp_sample>& out);
+
+    // Kernel transmit timestamps (SO_TIMESTAMPING, OPT_ID): asked for per request while the
+    // sender reads (then the receiver does not watch the sockets, so a stamp wakes nobody). Each
+    // stamped send takes the socket's next key; the stamp comes back on the error queue with it.
+    // A stamp is used only if it falls between the clock reads around its send call, so a key
+    // out of step (a failed send that consumed one) costs accuracy for a moment, never an RTT.
+    struct TxPending {
+        uint32_t key = UINT32_MAX;
+        uint32_t target = 0;
+        uint64_t seq = 0;
+        int64_t earliest_real_ns = 0, latest_real_ns = 0;
+    };
+    struct TxStamps {
+        bool usable = false;
+        uint32_t next_key = 0;
+        std::vector<TxPending> pending;  // by key modulo size
+        uint64_t applied = 0, rejected = 0;
+    };
+    static constexpr size_t kTxPendingSize = 4096;                         // > stamped sends between two reads
+    void reset_tx_stamps(int family_index, bool usable);                   // under mutex_
+    void apply_tx_stamp(int family_index, uint32_t key, int64_t real_ns);  // under mutex_
 
     static int family_index(int family) { return family == AF_INET6 ? 1 : 0; }
 
@@ -111,6 +132,7 @@ private:
     int64_t last_reopen_mono_ns_[2] = {0, 0};
     bool started_ = false;
     bool receiver_reads_ = true;  // sender thread only (after start)
+    TxStamps tx_[2];              // guarded by mutex_
 };
 
 int64_t mono_now_ns();

@@ -78,43 +78,52 @@ void IcmpProbe::handle_datagram(int f, const uint8_t* data, size_t length, const
     ++receive_counters_.errors_unmatched;
 }
 
-void IcmpProbe::drain_error_queue(int f, std::vector<zzp_sample>& out) {
-    uint8_t data[2048];
-    alignas(cmsghdr) uint8_t control[512];
-    sockaddr_storage name{};
+void IcmpProbe::drain_error_queue(int f, ReceiveBuffers& buf, std::vector<zzp_sample>& out) {
     for (;;) {
-        iovec iov{data, sizeof data};
-        msghdr h{};
-        h.msg_name = &name;
-        h.msg_namelen = sizeof name;
-        h.msg_iov = &iov;
-        h.msg_iovlen = 1;
-        h.msg_control = control;
-        h.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(sockets_[f].fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR) continue;
+        buf.prepare();
+        int got = recvmmsg(sockets_[f].fd, buf.messages, kRecvBatch, MSG_ERRQUEUE | MSG_DONTWAIT, nullptr);
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR) continue;
             // Drained. A raw socket also keeps a pending error (sk_err) for "hard" ICMP errors
             // (e.g. administratively prohibited) that holds EPOLLERR up until read: read and clear
-            // it here, or the receiver would wake in a loop while the sender reads the replies.
-            int pending = 0;
-            socklen_t length = sizeof pending;
-            getsockopt(sockets_[f].fd, SOL_SOCKET, SO_ERROR, &pending, &length);
+            // it here, or the receiver would wake in a loop.
+            if (socket_raw_[f]) {
+                int pending = 0;
+                socklen_t length = sizeof pending;
+                getsockopt(sockets_[f].fd, SOL_SOCKET, SO_ERROR, &pending, &length);
+            }
             return;
         }
-        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
-            bool v4err = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
-            bool v6err = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
-            if (!v4err && !v6err) continue;
-            sock_extended_err ee;
-            std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
-            if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6) continue;  // local: the
-            // send call already returned the error, which became a SEND_ERROR
-            ParsedPacket p = parse_error_queue_quote(f == 1, data, static_cast<size_t>(n));
+        std::lock_guard lock(mutex_);  // the counters too: the sender may be reading replies
+        for (int m = 0; m < got; ++m) {
+            msghdr& h = buf.messages[m].msg_hdr;
+            const uint8_t* data = static_cast<const uint8_t*>(h.msg_iov->iov_base);
+            const size_t n = buf.messages[m].msg_len;
+            sock_extended_err ee{};
+            bool have_ee = false;
+            int64_t stamp_real_ns = -1;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+                if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+                    std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                    have_ee = true;
+                } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+                    scm_timestamping ts;
+                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    stamp_real_ns = int64_t(ts.ts[0].tv_sec) * 1'000'000'000 + ts.ts[0].tv_nsec;
+                }
+            }
+            if (!have_ee) continue;
+            if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {  // our transmit timestamp
+                if (ee.ee_info == SCM_TSTAMP_SND && stamp_real_ns > 0) apply_tx_stamp(f, ee.ee_data, stamp_real_ns);
+                continue;
+            }
+            // Local errors: the send call already returned them, and they became SEND_ERRORs.
+            if (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6) continue;
+            ParsedPacket p = parse_error_queue_quote(f == 1, data, n);
             Stamp stamp;
             bool stamped = p.kind == PacketKind::kError && read_stamp(p.payload, p.payload_length, nonce_, &stamp) &&
                            stamp.target < targets_.size();
-            std::lock_guard lock(mutex_);  // the counters too: the sender may be reading replies
             bool matched = false;
             if (p.kind != PacketKind::kError) {
                 matched = false;
@@ -124,11 +133,12 @@ void IcmpProbe::drain_error_queue(int f, std::vector<zzp_sample>& out) {
                 // msg_name holds the destination of the request that failed.
                 for (uint32_t t = 0; t < targets_.size() && !matched; ++t)
                     matched = targets_[t].resolved &&
-                              same_address(targets_[t].address.address, reinterpret_cast<sockaddr*>(&name)) &&
+                              same_address(targets_[t].address.address, reinterpret_cast<sockaddr*>(h.msg_name)) &&
                               table_->on_net_error(t, p.seq16, ee.ee_type, ee.ee_code, out);
             }
             if (!matched) ++receive_counters_.errors_unmatched;
         }
+        if (static_cast<unsigned>(got) < kRecvBatch) return;
     }
 }
 
@@ -167,7 +177,7 @@ void IcmpProbe::receiver_main() {
             uint32_t which = events[i].data.u32;
             if (which == 2) return;  // stop
             int f = static_cast<int>(which);
-            if (events[i].events & EPOLLERR) drain_error_queue(f, out);
+            if (events[i].events & EPOLLERR) drain_error_queue(f, buf, out);
             if (events[i].events & EPOLLIN) drain_socket(f, buf, out);
         }
         host().emit(out.data(), static_cast<uint32_t>(out.size()));

@@ -2,6 +2,7 @@
 // deadline), sends what is due in one sendmmsg per address family, announces it, and settles
 // timeouts. After stop it keeps settling until what is in flight has replied or timed out.
 #include <linux/futex.h>
+#include <linux/net_tstamp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
@@ -120,22 +121,31 @@ void IcmpProbe::reopen_socket(int f) {
     }
     close(fresh.fd);
     socket_raw_[f] = fresh.raw;
-    epoll_event ev{};
-    ev.events = receiver_reads_ ? uint32_t(EPOLLIN) : 0u;
-    ev.data.u32 = static_cast<uint32_t>(f);
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sockets_[f].fd, &ev);
+    {
+        std::lock_guard lock(mutex_);
+        reset_tx_stamps(f, fresh.tx_stamps && config_.transmit_timestamps);  // a new socket counts keys from 0
+    }
+    if (receiver_reads_) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<uint32_t>(f);
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sockets_[f].fd, &ev);
+    }
     host().log(ZZP_LOG_INFO, "reopened the %s ICMP socket after repeated send errors", f ? "IPv6" : "IPv4");
 }
 
 void IcmpProbe::set_receiver_reads(bool receiver_reads) {
     if (receiver_reads == receiver_reads_) return;
     receiver_reads_ = receiver_reads;
+    // Out of the epoll set while the sender reads: EPOLLERR cannot be masked, and every
+    // transmit timestamp (and ICMP error) would wake the receiver. The sender reads the error
+    // queues itself then.
     for (uint32_t f = 0; f < 2; ++f) {
         if (sockets_[f].fd < 0) continue;
         epoll_event ev{};
-        ev.events = receiver_reads ? uint32_t(EPOLLIN) : 0u;  // EPOLLERR (ICMP errors) is reported either way
+        ev.events = EPOLLIN;
         ev.data.u32 = f;
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, sockets_[f].fd, &ev);
+        epoll_ctl(epoll_fd_, receiver_reads ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, sockets_[f].fd, &ev);
     }
 }
 
@@ -171,6 +181,21 @@ void IcmpProbe::sender_main() {
     std::vector<zzp_sample> settled;
     settled.reserve(256);
 
+    ReceiveBuffers receive(std::max<size_t>(2048, kIcmpHeaderSize + config_.payload_size + 128));
+    std::vector<zzp_sample> replies;
+    replies.reserve(4 * kRecvBatch);
+    // The control message that asks the kernel for a transmit timestamp of one request.
+    alignas(cmsghdr) uint8_t stamp_request[CMSG_SPACE(sizeof(uint32_t))] = {};
+    {
+        auto* c = reinterpret_cast<cmsghdr*>(stamp_request);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SO_TIMESTAMPING;
+        c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+        const uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+        std::memcpy(CMSG_DATA(c), &flags, sizeof flags);
+    }
+    bool stamp_family[2] = {false, false};
+
     int64_t last_send_mono[2] = {INT64_MIN / 2, INT64_MIN / 2};
     auto send_chunk = [&](uint64_t first, uint64_t end) {
         buf.samples.clear();
@@ -181,6 +206,7 @@ void IcmpProbe::sender_main() {
         const int64_t send_mono = mono_now_ns();
         {
             std::lock_guard lock(mutex_);
+            for (int f = 0; f < 2; ++f) stamp_family[f] = !receiver_reads_ && tx_[f].usable;
             for (uint64_t k = first; k < end; ++k) {
                 uint32_t t = schedule.slot_target(k);
                 Target& target = targets_[t];
@@ -208,6 +234,10 @@ void IcmpProbe::sender_main() {
                 h.msg_namelen = target.address.length;
                 h.msg_iov = &buf.iov[f][m];
                 h.msg_iovlen = 1;
+                if (stamp_family[f]) {
+                    h.msg_control = stamp_request;
+                    h.msg_controllen = sizeof stamp_request;
+                }
                 buf.message_target[f][m] = t;
                 buf.message_seq[f][m] = record.seq;
             }
@@ -216,8 +246,10 @@ void IcmpProbe::sender_main() {
         host().emit(buf.samples.data(), static_cast<uint32_t>(buf.samples.size()));
         // Read the clocks as late as possible (the announcement may block on the host) and
         // stamp them into the requests and the records: the RTT starts at the send.
+        int64_t before_send_real = 0;
         if (buf.count[0] + buf.count[1] > 0) {
             const int64_t real = real_now_ns();
+            before_send_real = real;
             const int64_t mono = mono_now_ns();
             std::lock_guard lock(mutex_);
             for (int f = 0; f < 2; ++f)
@@ -233,6 +265,16 @@ void IcmpProbe::sender_main() {
             while (done < buf.count[f]) {
                 int r = sendmmsg(sockets_[f].fd, &buf.messages[f][done], static_cast<unsigned>(buf.count[f] - done), 0);
                 if (r > 0) {
+                    if (stamp_family[f]) {  // each sent request took the socket's next key
+                        const int64_t after_send_real = real_now_ns();
+                        std::lock_guard lock(mutex_);
+                        TxStamps& tx = tx_[f];
+                        for (size_t m = done; m < done + static_cast<size_t>(r) && !tx.pending.empty(); ++m) {
+                            const uint32_t key = tx.next_key++;
+                            tx.pending[key % tx.pending.size()] = {key, buf.message_target[f][m], buf.message_seq[f][m],
+                                                                   before_send_real, after_send_real};
+                        }
+                    }
                     done += static_cast<size_t>(r);
                     consecutive_socket_errors_[f] = 0;
                     continue;
@@ -242,6 +284,16 @@ void IcmpProbe::sender_main() {
                 // The message at `done` failed: record it and carry on with the rest.
                 buf.failures.push_back({buf.message_target[f][done], buf.message_seq[f][done], r < 0 ? e : EIO});
                 note_send_errno(f, e);
+                if (stamp_family[f]) {
+                    // It may or may not have taken a key: take what stamps are queued, then count
+                    // from 0 again (a late stamp with an old key falls outside the new windows).
+                    replies.clear();
+                    drain_error_queue(f, receive, replies);
+                    host().emit(replies.data(), static_cast<uint32_t>(replies.size()));
+                    const bool usable = reset_tx_stamp_keys(sockets_[f].fd);
+                    std::lock_guard lock(mutex_);
+                    reset_tx_stamps(f, usable);
+                }
                 ++done;
             }
         }
@@ -266,9 +318,6 @@ void IcmpProbe::sender_main() {
         host().emit(settled.data(), static_cast<uint32_t>(settled.size()));
     };
 
-    ReceiveBuffers receive(std::max<size_t>(2048, kIcmpHeaderSize + config_.payload_size + 128));
-    std::vector<zzp_sample> replies;
-    replies.reserve(4 * kRecvBatch);
     int64_t last_read_mono = INT64_MIN / 2;
     int64_t last_family_read_mono[2] = {INT64_MIN / 2, INT64_MIN / 2};
     const int64_t recent_send_ns = config_.timeout_ns + kIdleFamilyReadNs;  // late replies still come
@@ -284,6 +333,8 @@ void IcmpProbe::sender_main() {
             if (!all && now - last_send_mono[f] > recent_send_ns && now - last_family_read_mono[f] < kIdleFamilyReadNs)
                 continue;
             last_family_read_mono[f] = now;
+            // Stamps and ICMP errors first: a reply's transmit timestamp is queued before it.
+            drain_error_queue(f, receive, replies);
             drain_socket(f, receive, replies);
         }
         if (!replies.empty()) host().emit(replies.data(), static_cast<uint32_t>(replies.size()));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/icmp.h>
+#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,6 +38,11 @@ bool set_int(int fd, int level, int name, int value, const char* what, std::stri
     *error = std::string("cannot set ") + what + ": " + std::strerror(errno);
     return false;
 }
+
+// Reporting of software timestamps, keys per stamped send, no copy of the packet on the error
+// queue. No request flag: the sender asks per message (a control message) only while it reads
+// the replies itself, so that low-rate probes do not wake the receiver for every send.
+constexpr unsigned kTxStampFlags = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
 
 // Everything after socket(): fails with a message naming the option.
 bool configure_socket(int fd, int family, bool raw, const IcmpConfig& c, std::string* error) {
@@ -125,6 +131,12 @@ std::string permission_advice() {
            "socket_mode = \"dgram\" or \"raw\" forces one kind.";
 }
 
+bool reset_tx_stamp_keys(int fd) {
+    unsigned off = kTxStampFlags & ~unsigned(SOF_TIMESTAMPING_OPT_ID), on = kTxStampFlags;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof off) == 0 &&
+           setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof on) == 0;
+}
+
 IcmpSocket open_icmp_socket(int family, SocketMode mode, const IcmpConfig& config, std::string* error) {
     IcmpSocket out;
     out.family = family;
@@ -152,6 +164,9 @@ IcmpSocket open_icmp_socket(int family, SocketMode mode, const IcmpConfig& confi
         close(fd);
         return out;
     }
+    // Best effort: without it RTTs start at the clock read right before the send.
+    unsigned stamp_flags = kTxStampFlags;
+    out.tx_stamps = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp_flags, sizeof stamp_flags) == 0;
     out.fd = fd;
     return out;
 }

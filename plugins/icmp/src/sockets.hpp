@@ -13,7 +13,13 @@ struct IcmpSocket {
     int fd = -1;
     int family = 0;    // AF_INET or AF_INET6
     bool raw = false;  // raw sockets see the IPv4 header and all ICMP; datagram sockets only ours
+    // Kernel transmit timestamps can be asked for per request (SO_TIMESTAMPING with OPT_ID: each
+    // stamped send gets the next key of a per-socket counter, reported on the error queue).
+    bool tx_stamps = false;
 };
+
+// Resets the socket's timestamp key counter to 0 (OPT_ID off, then on). False if unsupported.
+bool reset_tx_stamp_keys(int fd);
 
 // Opens and configures (non-blocking, kernel receive timestamps, error queue, TTL, DSCP, source,
 // interface, filters) one socket for `family`. On failure returns fd -1 and a message that says

@@ -41,7 +41,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"targets = [\"127.0.0.1\"]\nsocket_mode = \"icmp\"", "socket_mode"},
                       BadConfig{"targets = [\"::1\"]\nsource = \"127.0.0.1\"", "targets[0]"},
                       BadConfig{"targets = [\"127.0.0.1\"]\nfamily = \"ipx\"", "family"},
-                      BadConfig{"targets = [\"127.0.0.1\"]\nsender_priority = 100", "sender_priority"}),
+                      BadConfig{"targets = [\"127.0.0.1\"]\nsender_priority = 100", "sender_priority"},
+                      BadConfig{"targets = [\"127.0.0.1\"]\ntransmit_timestamps = \"yes\"", "transmit_timestamps"}),
     [](const ::testing::TestParamInfo<BadConfig>& info) {
         std::string name = std::to_string(info.index) + "_";
         for (const char* p = info.param.key; *p; ++p) name += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "netns.hpp"
@@ -60,6 +61,38 @@ TEST(IcmpLoopback, Ipv4Raw) {
 TEST(IcmpLoopback, Ipv6Raw) {
     ProbeRun run(config("\"::1\"", 50, "socket_mode = \"raw\""));
     expect_all_replied(run_for(run, 1.0), 50, 1);
+}
+
+// How many replies took their RTT from a kernel transmit timestamp, and how many stamps were out
+// of step, as the probe's stop message reports them.
+std::pair<long, long> transmit_stamps(ProbeRun& run) {
+    for (const auto& line : run.host().logs()) {
+        auto at = line.find("kernel transmit timestamps used ");
+        if (at == std::string::npos) continue;
+        long used = -1, out_of_step = -1;
+        std::sscanf(line.c_str() + at, "kernel transmit timestamps used %ld, out of step %ld", &used, &out_of_step);
+        return {used, out_of_step};
+    }
+    return {-1, -1};
+}
+
+// While the sender reads the replies (a send every 20 ms or more often) each request asks for a
+// kernel transmit timestamp, and the RTT starts where the packet left; at lower rates none is
+// asked for (the receiver would wake for each) and the RTT starts at the clock read before it.
+TEST(IcmpLoopback, TransmitTimestampsStartTheRttWhereThePacketLeft) {
+    for (const char* target : {"\"127.0.0.1\"", "\"::1\""}) {
+        ProbeRun fast(config(target, 200, "socket_mode = \"raw\""));
+        auto samples = run_for(fast, 1.0);
+        expect_all_replied(samples, 200, 1);
+        auto [used, out_of_step] = transmit_stamps(fast);
+        EXPECT_GE(used, long(count(samples).of(ZZP_SAMPLE_REPLY) * 9 / 10)) << target;
+        EXPECT_EQ(out_of_step, 0) << target;
+    }
+    ProbeRun slow(config("\"127.0.0.1\"", 10, "socket_mode = \"raw\""));
+    expect_all_replied(run_for(slow, 1.0), 10, 1);
+    auto [slow_used, slow_out_of_step] = transmit_stamps(slow);
+    EXPECT_LE(slow_used, 1) << "only the very first send, made before the receiver took over";
+    EXPECT_EQ(slow_out_of_step, 0);
 }
 
 TEST(IcmpLoopback, TwoTargetsAndHostName) {
