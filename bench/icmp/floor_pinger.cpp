@@ -14,16 +14,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "packet.hpp"  // zzp::icmp::internet_checksum
+#include "packet.hpp"
+#include "probe.hpp"  // zzp::icmp::mono_now_ns
 
 namespace zzp::bench {
 namespace {
-
-int64_t mono_ns() {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
 
 // What the child writes back through the pipe.
 struct Report {
@@ -53,13 +48,13 @@ Report ping_loop(const std::vector<sockaddr_in>& to, double rate, double seconds
     auto* h = reinterpret_cast<icmphdr*>(packet);
     h->type = ICMP_ECHO;
     h->un.echo.id = htons(uint16_t(getpid()));
-    const int64_t start = mono_ns();
+    const int64_t start = zzp::icmp::mono_now_ns();
     for (uint64_t k = 0; k < slots; ++k) {
         const int64_t due = start + int64_t(k) * slot_ns;
         timespec ts{time_t(due / 1'000'000'000), long(due % 1'000'000'000)};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
         }
-        late.push_back(double(mono_ns() - due) / 1e3);
+        late.push_back(double(zzp::icmp::mono_now_ns() - due) / 1e3);
         h->un.echo.sequence = htons(uint16_t(k / n));
         if (raw) {
             h->checksum = 0;

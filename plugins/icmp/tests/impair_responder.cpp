@@ -22,14 +22,9 @@
 #include <vector>
 
 #include "packet.hpp"
+#include "probe.hpp"  // zzp::icmp::mono_now_ns
 
 namespace {
-
-int64_t mono_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct Pending {
     int64_t due;
@@ -60,7 +55,7 @@ int main(int argc, char** argv) {
     const double p_drop = std::stod(opt["--drop"]), p_dup = std::stod(opt["--dup"]),
                  p_reorder = std::stod(opt["--reorder"]);
     const int64_t reorder_extra = std::stoll(opt["--reorder-extra-us"]) * 1000;
-    const int64_t end = mono_ns() + std::stoll(opt["--duration-ms"]) * 1'000'000;
+    const int64_t end = zzp::icmp::mono_now_ns() + std::stoll(opt["--duration-ms"]) * 1'000'000;
     FILE* log = std::fopen(opt["--log"].c_str(), "w");
     int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
     if (fd < 0 || !log) {
@@ -73,12 +68,12 @@ int main(int argc, char** argv) {
     uint64_t order = 0;
     uint8_t buf[65536];
     for (;;) {
-        int64_t now = mono_ns();
+        int64_t now = zzp::icmp::mono_now_ns();
         while (!queue.empty() && queue.top().due <= now) {
             const Pending& p = queue.top();
             sendto(fd, p.packet.data(), p.packet.size(), 0, reinterpret_cast<const sockaddr*>(&p.to), sizeof p.to);
             std::fprintf(log, "R %u %d %lld\n", unsigned(p.packet[6] << 8 | p.packet[7]), p.copy,
-                         static_cast<long long>(mono_ns() - p.received));
+                         static_cast<long long>(zzp::icmp::mono_now_ns() - p.received));
             queue.pop();
         }
         if (now >= end && queue.empty()) break;
@@ -91,7 +86,7 @@ int main(int argc, char** argv) {
         sockaddr_in from{};
         socklen_t from_len = sizeof from;
         ssize_t n = recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
-        int64_t received = mono_ns();
+        int64_t received = zzp::icmp::mono_now_ns();
         if (n < 28) continue;
         size_t ihl = size_t(buf[0] & 0x0f) * 4;
         if (size_t(n) < ihl + 8 || buf[ihl] != 8) continue;  // only echo requests
