@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_port.hpp"
+
 namespace {
 
 constexpr int64_t kMs = 1'000'000;
@@ -155,18 +157,6 @@ private:
     uint64_t seq_ = 0;
 };
 
-uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // A keep-alive HTTP client, as Prometheus is.
 class Scraper {
 public:
@@ -226,7 +216,7 @@ double percentile(std::vector<double> v, double q) {
 void scrape_bench(bool quick) {
     const uint32_t targets = 1000;
     const int window_replies = quick ? 60 : 600;  // 1 min at 10/s
-    uint16_t port = free_port();
+    uint16_t port = zzp::test::free_loopback_port(SOCK_STREAM);
     Sink sink(port);
     for (uint32_t t = 1; t <= targets; ++t)
         sink.target(t, "target-" + std::to_string(t), "192.0.2." + std::to_string(t % 250 + 1) + ":7790");
@@ -282,7 +272,7 @@ void scrape_bench(bool quick) {
 void cpu_bench(double seconds) {
     const uint32_t targets = 10;
     const double rate = 100;  // per target
-    uint16_t port = free_port();
+    uint16_t port = zzp::test::free_loopback_port(SOCK_STREAM);
     Sink sink(port);
     for (uint32_t t = 1; t <= targets; ++t) sink.target(t, "target-" + std::to_string(t), "127.0.0.1:" + std::to_string(7790 + t));
     std::atomic<bool> done{false};
