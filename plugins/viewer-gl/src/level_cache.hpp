@@ -28,11 +28,13 @@ public:
     explicit LevelCache(size_t level1_budget_bytes) : budget_(level1_budget_bytes) {}
     void begin_query() { ++tick_; }
     // Nodes of `level` for target `id` of a file, sorted by start, with their derived groups;
-    // nullptr while level 1 is still being built when the deadline passed. Throws what the reader throws (damaged
-    // pyramid). Pointers stay valid until a later query evicts level 1 (stored levels are kept).
+    // nullptr while level 1 is still being built when the deadline passed. Throws what the
+    // reader throws (damaged pyramid). Pointers stay valid until a later query evicts level 1
+    // (stored levels are kept).
     const LevelNodes* get(const rec::FileReader& reader, size_t file, uint32_t id, int level, QueryStats& stats);
-    // A stored level (2..4, or 1 where the file stores it) read afresh, not kept here; the
-    // reader's copy is released. Throws what the reader throws.
+    // A stored level (2..4, or 1 where the file stores it) read afresh, not kept here and without
+    // groups (a caller that merges several files derives them once); the reader's copy is
+    // released. Throws what the reader throws.
     static LevelNodes read_stored(const rec::FileReader& reader, uint32_t id, int level);
     // Level 1 of that file, only if it is complete (for stand-ins: never starts work).
     const LevelNodes* ready_level1(size_t file, uint32_t id);
