@@ -14,15 +14,18 @@
 
 namespace zzp::icmp {
 
+int64_t timespec_ns(const timespec& ts) {
+    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 int64_t mono_now_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return timespec_ns(ts);
 }
 int64_t real_now_ns() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return timespec_ns(ts);
 }
 
 void wake_futex(std::atomic<uint32_t>* word) {
@@ -98,7 +101,7 @@ void IcmpProbe::configure(const zzp::Config& config) {
         if (sockets_[f].fd < 0 && need[f]) throw zzp::Error(ZZP_E_IO, "socket_mode", error);
         if (sockets_[f].fd < 0) host().log(ZZP_LOG_WARN, "%s; host names resolving to it will fail", error.c_str());
         socket_raw_[f] = sockets_[f].raw;
-        reset_tx_stamps(f, sockets_[f].tx_stamps && config_.transmit_timestamps);
+        reset_tx_stamps(f, sockets_[f].tx_stamps);
     }
 }
 

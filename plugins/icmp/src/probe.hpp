@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -136,6 +137,7 @@ private:
 };
 
 int64_t mono_now_ns();
+int64_t timespec_ns(const timespec& ts);  // kernel timestamps and clock reads, in ns
 void wake_futex(std::atomic<uint32_t>* word);
 int64_t real_now_ns();
 

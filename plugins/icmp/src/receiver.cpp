@@ -26,7 +26,7 @@ int64_t kernel_timestamp_ns(msghdr& h) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             timespec ts;
             std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+            return timespec_ns(ts);
         }
     }
     return -1;
@@ -110,7 +110,7 @@ void IcmpProbe::drain_error_queue(int f, ReceiveBuffers& buf, std::vector<zzp_sa
                 } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
                     scm_timestamping ts;
                     std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-                    stamp_real_ns = int64_t(ts.ts[0].tv_sec) * 1'000'000'000 + ts.ts[0].tv_nsec;
+                    stamp_real_ns = timespec_ns(ts.ts[0]);
                 }
             }
             if (!have_ee) continue;

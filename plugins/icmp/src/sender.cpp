@@ -123,7 +123,7 @@ void IcmpProbe::reopen_socket(int f) {
     socket_raw_[f] = fresh.raw;
     {
         std::lock_guard lock(mutex_);
-        reset_tx_stamps(f, fresh.tx_stamps && config_.transmit_timestamps);  // a new socket counts keys from 0
+        reset_tx_stamps(f, fresh.tx_stamps);  // a new socket counts its keys from 0
     }
     if (receiver_reads_) {
         epoll_event ev{};
@@ -246,10 +246,9 @@ void IcmpProbe::sender_main() {
         host().emit(buf.samples.data(), static_cast<uint32_t>(buf.samples.size()));
         // Read the clocks as late as possible (the announcement may block on the host) and
         // stamp them into the requests and the records: the RTT starts at the send.
-        int64_t before_send_real = 0;
+        int64_t real = 0;  // also the earliest a transmit timestamp of these sends can be
         if (buf.count[0] + buf.count[1] > 0) {
-            const int64_t real = real_now_ns();
-            before_send_real = real;
+            real = real_now_ns();
             const int64_t mono = mono_now_ns();
             std::lock_guard lock(mutex_);
             for (int f = 0; f < 2; ++f)
@@ -272,7 +271,7 @@ void IcmpProbe::sender_main() {
                         for (size_t m = done; m < done + static_cast<size_t>(r) && !tx.pending.empty(); ++m) {
                             const uint32_t key = tx.next_key++;
                             tx.pending[key % tx.pending.size()] = {key, buf.message_target[f][m], buf.message_seq[f][m],
-                                                                   before_send_real, after_send_real};
+                                                                   real, after_send_real};
                         }
                     }
                     done += static_cast<size_t>(r);

@@ -164,9 +164,11 @@ IcmpSocket open_icmp_socket(int family, SocketMode mode, const IcmpConfig& confi
         close(fd);
         return out;
     }
-    // Best effort: without it RTTs start at the clock read right before the send.
+    // Best effort (and only when configured): without it RTTs start at the clock read right
+    // before the send.
     unsigned stamp_flags = kTxStampFlags;
-    out.tx_stamps = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp_flags, sizeof stamp_flags) == 0;
+    out.tx_stamps = config.transmit_timestamps &&
+                    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp_flags, sizeof stamp_flags) == 0;
     out.fd = fd;
     return out;
 }

@@ -14,7 +14,8 @@ struct IcmpSocket {
     int family = 0;    // AF_INET or AF_INET6
     bool raw = false;  // raw sockets see the IPv4 header and all ICMP; datagram sockets only ours
     // Kernel transmit timestamps can be asked for per request (SO_TIMESTAMPING with OPT_ID: each
-    // stamped send gets the next key of a per-socket counter, reported on the error queue).
+    // stamped send gets the next key of a per-socket counter, reported on the error queue);
+    // false when the kernel refuses or `transmit_timestamps` is off.
     bool tx_stamps = false;
 };
 
