@@ -97,11 +97,6 @@ std::vector<uint64_t> checkpoint_offsets(const std::string& path) {
     return out;
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
-    pwrite_all(fd.get(), path, bytes.data(), bytes.size(), 0);
-}
-
 TEST(Checkpoint, WrittenAtSyncAndUsedByTheReader) {
     test::ScratchDir dir;
     std::string path = dir.file("live.zzr");
@@ -185,7 +180,7 @@ TEST(Checkpoint, EveryCutAfterTheLastCheckpointStaysCorrect) {
             for (uint64_t c : {rec.end() - 1, rec.end(), rec.end() + 1})
                 if (c >= from && c <= full.size()) cuts.insert(c);
     for (uint64_t cut : cuts) {
-        write_file(cut_path, full.substr(0, cut));
+        test::write_file(cut_path, full.substr(0, cut));
         uint64_t last_good = kFileMagicSize;
         for (const auto& rec : scan.records)
             if (rec.end() <= cut) last_good = rec.end();
@@ -212,7 +207,7 @@ TEST(Checkpoint, ADamagedCheckpointEndsTheFileThereLikeAScan) {
     ASSERT_GE(cps.size(), 2u);
     std::string bytes = read_whole_file(path);
     bytes[cps.back() + kRecordFrameSize + 5] ^= 0x41;
-    write_file(path, bytes);
+    test::write_file(path, bytes);
     FileReader r(path);
     EXPECT_EQ(r.valid_end(), cps.back());  // what a scan trusts: everything before the bad record
     EXPECT_TRUE(r.torn());
@@ -283,7 +278,7 @@ TEST(Checkpoint, OlderFootersAndFilesWithoutCheckpointsStillRead) {
     std::string end(8, '\0');
     for (int i = 0; i < 8; ++i) end[static_cast<size_t>(i)] = static_cast<char>(index_at >> (8 * i));
     bytes += index + make_record(RecordType::end, 0, 0, end, 0);
-    write_file(path, bytes);
+    test::write_file(path, bytes);
     FileReader old(path);
     EXPECT_EQ(old.open_stats().mode, OpenStats::Mode::footer);
     EXPECT_TRUE(old.open_stats().lazy_chunk_frames);

@@ -44,12 +44,6 @@ void write_chunks(FileWriter& w, int64_t from_s, int64_t seconds) {
     }
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
-    pwrite_all(fd.get(), path, bytes.data(), bytes.size(), 0);
-    ::fdatasync(fd.get());
-}
-
 uint64_t end_target(const std::string& bytes) {
     uint64_t at = 0;
     for (int i = 0; i < 8; ++i) at |= uint64_t(uint8_t(bytes[bytes.size() - 8 + size_t(i)])) << (8 * i);
@@ -107,7 +101,7 @@ uint64_t rewrite_as_old(const std::string& path,
     for (int i = 0; i < 8; ++i) end[size_t(i)] = static_cast<char>(index_at >> (8 * i));
     bytes.resize(index_at);
     bytes += x + make_record(RecordType::end, 0, 0, end, 0);
-    write_file(path, bytes);
+    test::write_file(path, bytes);
     return x.size();
 }
 
@@ -120,7 +114,7 @@ struct OldAndNew {
         auto w = FileWriter::create(fresh, two_targets(), 3);
         write_chunks(*w, 0, 3600);
         w->close();
-        write_file(old, read_whole_file(fresh));
+        test::write_file(old, read_whole_file(fresh));
         old_index_size = rewrite_as_old(old);
     }
 };
@@ -220,7 +214,7 @@ TEST(OldFooter, OpeningLeavesTheChunksOnDisk) {
 
 TEST(OldFooter, AnEntryThatMissesItsChunkIsFoundWhenTheChunkIsRead) {
     OldAndNew f;
-    write_file(f.old, read_whole_file(f.fresh));
+    test::write_file(f.old, read_whole_file(f.fresh));
     rewrite_as_old(f.old, [](std::vector<RecordFrame>& chunks) {
         chunks[10].offset = chunks[11].offset;   // another chunk: its times differ
         chunks[20].offset += 1;                  // no record there
@@ -247,7 +241,7 @@ TEST(OldFooter, UnclosedFilesAreScanned) {
         if (torn) {
             std::string bytes = read_whole_file(path);
             bytes += make_record(RecordType::frames, kStart, kStart, "cut short", 0).substr(0, 20);
-            write_file(path, bytes);
+            test::write_file(path, bytes);
         }
         FileReader r(path);
         EXPECT_FALSE(r.closed());

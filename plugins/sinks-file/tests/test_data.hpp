@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include "recording/file_io.hpp"
 
 namespace zzp::rec::test {
 
@@ -104,6 +107,14 @@ inline std::vector<zzp_sample> random_samples(uint32_t target, int64_t start, si
         out.push_back(s);
     }
     return out;
+}
+
+// Replaces `path` with `bytes`: a recording a test cut, damaged or made by hand. Synced, so a
+// test may drop the file from the page cache afterwards (dirty pages would stay).
+inline void write_file(const std::string& path, const std::string& bytes) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    pwrite_all(fd.get(), path, bytes.data(), bytes.size(), 0);
+    ::fdatasync(fd.get());
 }
 
 // |read - written| within the quantizer's bound: p/2 relative plus one ns of rounding.
