@@ -3,6 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "protocol/secret_config.hpp"
+
 namespace zzp::stream {
 namespace {
 
@@ -56,15 +58,7 @@ void UdpStreamSink::configure(const zzp::Config& c) {
     if (options_.replay_window_ns < kSecond)
         throw zzp::config_error("replay_window", "replay_window must be at least \"1s\"");
 
-    std::string secret_file = optional<std::string>(c, "secret_file", "", [&](auto k) { return c.string(k); });
-    options_.key.reset();
-    if (!secret_file.empty()) {
-        try {
-            options_.key = std::make_shared<AuthKey>(load_secret_file(secret_file));
-        } catch (const std::exception& e) {
-            throw zzp::config_error("secret_file", e.what());
-        }
-    }
+    options_.key = secret_from_config(c);
     bool allow_remote =
         optional<bool>(c, "allow_unauthenticated_remote", false, [&](auto k) { return c.boolean(k); });
     if (!options_.key && !allow_remote && !is_loopback(options_.listen.get()))

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "protocol/secret_config.hpp"
+
 namespace zzp::stream {
 
 void UdpStreamSource::configure(const zzp::Config& c) {
@@ -15,15 +17,7 @@ void UdpStreamSource::configure(const zzp::Config& c) {
     if (options_.history_ns < 0 || options_.history_ns > 7 * 24 * 3600'000'000'000)
         throw zzp::config_error("history", "history must be between \"0s\" and \"7d\"");
 
-    std::string secret_file = c.has("secret_file") ? c.string("secret_file") : "";
-    options_.key.reset();
-    if (!secret_file.empty()) {
-        try {
-            options_.key = std::make_shared<AuthKey>(load_secret_file(secret_file));
-        } catch (const std::exception& e) {
-            throw zzp::config_error("secret_file", e.what());
-        }
-    }
+    options_.key = secret_from_config(c);
     const zzp::Host& h = host();
     options_.wall_now_ns = [h] { return h.wall_now_ns(); };
 }
