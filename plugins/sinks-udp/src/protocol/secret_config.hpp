@@ -1,10 +1,9 @@
 // The stream's shared secret, as the sink and the relay source take it from their config.
 #pragma once
 
-#include <zzprobe/plugin.hpp>
-
 #include <memory>
 #include <string>
+#include <zzprobe/plugin.hpp>
 
 #include "protocol/auth.hpp"
 
