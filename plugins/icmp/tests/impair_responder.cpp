@@ -71,9 +71,12 @@ int main(int argc, char** argv) {
         int64_t now = zzp::icmp::mono_now_ns();
         while (!queue.empty() && queue.top().due <= now) {
             const Pending& p = queue.top();
+            // The delay logged is read before the send: a stall after sendto (a busy machine)
+            // must not make the log claim more delay than the reply really had.
+            const int64_t held = zzp::icmp::mono_now_ns() - p.received;
             sendto(fd, p.packet.data(), p.packet.size(), 0, reinterpret_cast<const sockaddr*>(&p.to), sizeof p.to);
             std::fprintf(log, "R %u %d %lld\n", unsigned(p.packet[6] << 8 | p.packet[7]), p.copy,
-                         static_cast<long long>(zzp::icmp::mono_now_ns() - p.received));
+                         static_cast<long long>(held));
             queue.pop();
         }
         if (now >= end && queue.empty()) break;
